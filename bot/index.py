@@ -1,0 +1,446 @@
+"""The index: a Chroma collection (explicit embeddings) plus a BM25 index, built aside and swapped.
+
+Layout under settings.index_dir:
+    CURRENT              JSON naming the live generation (replaced atomically)
+    chroma/              embedded Chroma store (unused with a Chroma server)
+    g<stamp>/            one generation: manifest.json, chunks.json, lessons.json, vectors.npy, bm25/
+An ingest copies what did not change from the live generation, embeds only changed lessons,
+writes a new generation beside it and then flips CURRENT. A killed ingest leaves CURRENT alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.chunking import Chunk, chunk_lesson
+from bot.config import Settings
+from bot.embeddings import _Encoder
+from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from bot.knowledge import KnowledgeScan, Lesson, scan_knowledge
+from bot.tokenize import tokenize
+
+FORMAT = 1
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did."""
+
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    chunks: int
+    embedded_chunks: int
+    seconds: float
+    generation: str
+    problems: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged} documents; {self.chunks} chunks "
+            f"({self.embedded_chunks} embedded) in {self.seconds:.2f} s"
+        )
+
+
+@dataclass(frozen=True)
+class LessonRecord:
+    """A lesson as stored in the index: metadata and its sections by heading path."""
+
+    doc_id: str
+    title: str
+    topic: str
+    updated: str
+    source_file: str
+    sha256: str
+    chunks: int
+    aliases: tuple[str, ...]
+    sections: tuple[tuple[str, str], ...]  # (heading path, text) in order
+
+    def section(self, name: str) -> str:
+        """Text of the top-level section with this heading, or ''."""
+        for path, text in self.sections:
+            if path == name:
+                return text
+        return ""
+
+    def subsections(self, name: str) -> list[tuple[str, str]]:
+        """(heading, text) of each subsection under a top-level section."""
+        prefix = f"{name} > "
+        return [(p[len(prefix) :], t) for p, t in self.sections if p.startswith(prefix)]
+
+
+def _record(lesson: Lesson, chunks: int) -> LessonRecord:
+    return LessonRecord(
+        doc_id=lesson.doc_id,
+        title=lesson.title,
+        topic=lesson.topic,
+        updated=lesson.updated,
+        source_file=lesson.source_file,
+        sha256=lesson.sha256,
+        chunks=chunks,
+        aliases=lesson.aliases,
+        sections=tuple((" > ".join(s.path) or "", s.text) for s in lesson.sections),
+    )
+
+
+def chroma_client(settings: Settings) -> Any:
+    """An embedded Chroma client, or an HTTP client when a server is configured."""
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class Index:
+    """One opened generation: chunks, lessons, BM25 and its Chroma collection."""
+
+    def __init__(self, root: Path, generation: str, collection: Any) -> None:
+        gen_dir = root / generation
+        try:
+            self.manifest = json.loads((gen_dir / "manifest.json").read_text("utf-8"))
+            raw_chunks = json.loads((gen_dir / "chunks.json").read_text("utf-8"))
+            raw_lessons = json.loads((gen_dir / "lessons.json").read_text("utf-8"))
+            import bm25s
+
+            self.bm25 = bm25s.BM25.load(str(gen_dir / "bm25"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorruptError(f"index generation {generation} is unreadable: {exc}") from exc
+        self.generation = generation
+        self.collection = collection
+        self.chunks = [Chunk(**c) for c in raw_chunks]
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.lessons = {
+            d["doc_id"]: LessonRecord(
+                **{**d, "aliases": tuple(d["aliases"]), "sections": tuple(map(tuple, d["sections"]))}
+            )
+            for d in raw_lessons
+        }
+        self.vocab = self.bm25.vocab_dict
+
+    @property
+    def encoder(self) -> str:
+        return str(self.manifest["encoder"])
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for the query (zeros if no query word is known)."""
+        ids = [self.vocab[t] for t in tokenize(query) if t in self.vocab]
+        if not ids:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(ids), dtype=np.float32)
+
+    def dense_search(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity) of the n nearest chunks, best first."""
+        n = min(n, len(self.chunks))
+        if n == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["distances"]
+        )
+        return [
+            (self.by_id[cid], 1.0 - float(dist))
+            for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)
+            if cid in self.by_id
+        ]
+
+
+class IndexStore:
+    """Opens, builds and swaps index generations under one directory."""
+
+    def __init__(self, settings: Settings, embeddings: _Encoder) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.root = settings.index_dir
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = chroma_client(self.settings)
+        return self._client
+
+    def current_generation(self) -> str | None:
+        """The live generation's name, or None when nothing was built yet."""
+        try:
+            return str(json.loads((self.root / "CURRENT").read_text("utf-8"))["generation"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorruptError(f"{self.root / 'CURRENT'} is unreadable: {exc}") from exc
+
+    def _collection_name(self, generation: str) -> str:
+        return f"{self.settings.collection_prefix}-{generation}"
+
+    def open(self) -> Index:
+        """Open the live generation; says exactly what to run when that is not possible."""
+        generation = self.current_generation()
+        if generation is None:
+            raise IndexMissingError(f"no index in {self.root}: run `python -m bot ingest`")
+        manifest_path = self.root / generation / "manifest.json"
+        try:
+            encoder = json.loads(manifest_path.read_text("utf-8"))["encoder"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorruptError(f"{manifest_path} is unreadable: {exc}") from exc
+        if encoder != self.embeddings.name:
+            raise IndexMismatchError(
+                f"the index was built with encoder '{encoder}' but '{self.embeddings.name}' is "
+                "configured: run `python -m bot ingest --rebuild`"
+            )
+        try:
+            collection = self.client.get_collection(
+                self._collection_name(generation), embedding_function=None
+            )
+        except Exception as exc:
+            raise IndexCorruptError(f"Chroma collection for {generation} is missing: {exc}") from exc
+        return Index(self.root, generation, collection)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def ingest(
+        self,
+        knowledge_dir: Path | None = None,
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        scan: KnowledgeScan | None = None,
+    ) -> IngestReport:
+        """Bring the index up to date with the knowledge folder, re-embedding only what changed."""
+        start = time.perf_counter()
+        scan = scan or scan_knowledge(knowledge_dir or self.settings.knowledge_dir)
+        with self._lock():
+            old = None if rebuild else self._previous_state()
+            report = self._build(scan, old, progress, start)
+            self._collect_garbage(keep={report.generation, old[0] if old else ""})
+        return report
+
+    def _previous_state(self) -> tuple[str, dict, list[dict], np.ndarray] | None:
+        """(generation, manifest, chunks, vectors) of the live index if it can be reused."""
+        try:
+            generation = self.current_generation()
+        except IndexCorruptError:
+            return None
+        if generation is None:
+            return None
+        gen_dir = self.root / generation
+        try:
+            manifest = json.loads((gen_dir / "manifest.json").read_text("utf-8"))
+            chunks = json.loads((gen_dir / "chunks.json").read_text("utf-8"))
+            vectors = np.load(gen_dir / "vectors.npy")
+        except (OSError, ValueError):
+            return None
+        if manifest.get("encoder") != self.embeddings.name or manifest.get("format") != FORMAT:
+            return None
+        if manifest.get("chunk_chars") != self.settings.chunk_chars or len(chunks) != len(vectors):
+            return None
+        return generation, manifest, chunks, vectors
+
+    def _build(
+        self,
+        scan: KnowledgeScan,
+        old: tuple[str, dict, list[dict], np.ndarray] | None,
+        progress: Progress | None,
+        start: float,
+    ) -> IngestReport:
+        old_files: dict[str, dict] = old[1]["files"] if old else {}
+        old_rows: dict[str, list[int]] = {}
+        if old:
+            for i, c in enumerate(old[2]):
+                old_rows.setdefault(c["source_file"], []).append(i)
+
+        chunks: list[Chunk] = []
+        vectors: list[np.ndarray | None] = []
+        records: list[LessonRecord] = []
+        files: dict[str, dict] = {}
+        added = updated = unchanged = 0
+        for lesson in scan.lessons:
+            rel = lesson.source_file
+            prev = old_files.get(rel)
+            lesson_chunks = chunk_lesson(lesson, self.settings.chunk_chars)
+            if prev and prev["sha256"] == lesson.sha256 and old and rel in old_rows:
+                unchanged += 1
+                assert old is not None
+                reuse = [old[3][i] for i in old_rows[rel]]
+                if len(reuse) != len(lesson_chunks):  # pragma: no cover - defensive
+                    reuse = [None] * len(lesson_chunks)
+                vectors.extend(reuse)
+            else:
+                added += prev is None
+                updated += prev is not None
+                vectors.extend([None] * len(lesson_chunks))
+            chunks.extend(lesson_chunks)
+            records.append(_record(lesson, len(lesson_chunks)))
+            files[rel] = {"sha256": lesson.sha256, "doc_id": lesson.doc_id}
+        removed = len(set(old_files) - set(files))
+
+        todo = [i for i, v in enumerate(vectors) if v is None]
+        dim = old[3].shape[1] if old is not None and len(old[3]) else 0
+        matrix = np.zeros((len(chunks), dim), dtype=np.float32) if dim else None
+        batch = 64
+        done = 0
+        for begin in range(0, len(todo), batch):
+            idx = todo[begin : begin + batch]
+            emb = self.embeddings.embed_documents_array([chunks[i].embed_text() for i in idx])
+            if matrix is None:
+                matrix = np.zeros((len(chunks), emb.shape[1]), dtype=np.float32)
+            matrix[idx] = emb
+            done += len(idx)
+            if progress:
+                progress(done, len(todo))
+        if matrix is None:
+            matrix = np.zeros((len(chunks), 1), dtype=np.float32)
+        for i, v in enumerate(vectors):
+            if v is not None:
+                matrix[i] = v
+
+        generation = "g" + time.strftime("%Y%m%dt%H%M%S") + uuid.uuid4().hex[:6]
+        tmp_dir = self.root / f"{generation}.tmp"
+        tmp_dir.mkdir(parents=True)
+        self._write_chroma(generation, chunks, matrix)
+        self._write_bm25(tmp_dir, chunks)
+        np.save(tmp_dir / "vectors.npy", matrix)
+        _write_json(tmp_dir / "chunks.json", [dataclasses.asdict(c) for c in chunks])
+        _write_json(tmp_dir / "lessons.json", [dataclasses.asdict(r) for r in records])
+        _write_json(
+            tmp_dir / "manifest.json",
+            {
+                "format": FORMAT,
+                "generation": generation,
+                "encoder": self.embeddings.name,
+                "dim": int(matrix.shape[1]),
+                "chunk_chars": self.settings.chunk_chars,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "files": files,
+                "problems": [str(p) for p in scan.problems],
+            },
+        )
+        _fsync_dir(tmp_dir)
+        os.replace(tmp_dir, self.root / generation)
+        _write_json(self.root / "CURRENT", {"generation": generation}, atomic=True)
+        return IngestReport(
+            added=added,
+            updated=updated,
+            removed=removed,
+            unchanged=unchanged,
+            chunks=len(chunks),
+            embedded_chunks=len(todo),
+            seconds=time.perf_counter() - start,
+            generation=generation,
+            problems=tuple(str(p) for p in scan.problems),
+        )
+
+    def _write_chroma(self, generation: str, chunks: list[Chunk], matrix: np.ndarray) -> None:
+        collection = self.client.create_collection(
+            self._collection_name(generation),
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        step = 1000
+        for begin in range(0, len(chunks), step):
+            part = chunks[begin : begin + step]
+            collection.add(
+                ids=[c.chunk_id for c in part],
+                embeddings=matrix[begin : begin + step],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
+
+    def _write_bm25(self, gen_dir: Path, chunks: list[Chunk]) -> None:
+        import bm25s
+
+        corpus = [tokenize(c.embed_text()) or [""] for c in chunks] or [[""]]
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        bm25.save(str(gen_dir / "bm25"))
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Drop generations and collections other than the live and the previous one."""
+        prefix = f"{self.settings.collection_prefix}-"
+        for entry in self.root.iterdir():
+            if entry.is_dir() and entry.name.startswith("g") and entry.name.split(".")[0] not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+        try:
+            names = [getattr(c, "name", c) for c in self.client.list_collections()]
+        except Exception:  # pragma: no cover - a listing failure must not fail an ingest
+            return
+        for name in names:
+            if name.startswith(prefix) and name[len(prefix) :] not in keep:
+                with contextlib.suppress(Exception):
+                    self.client.delete_collection(name)
+
+
+def _write_json(path: Path, data: Any, atomic: bool = False) -> None:
+    target = path.with_name(path.name + ".new") if atomic else path
+    with open(target, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if atomic:
+        os.replace(target, path)
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LiveIndex:
+    """The live generation, reopened when an ingest (in any process) flips CURRENT."""
+
+    def __init__(self, store: IndexStore) -> None:
+        import threading
+
+        self.store = store
+        self._lock = threading.Lock()
+        self._index: Index | None = None
+        self._stamp: int | None = None
+
+    def _current_stamp(self) -> int | None:
+        try:
+            return (self.store.root / "CURRENT").stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def get(self) -> Index:
+        """The index to answer from now (opening or reopening it if needed)."""
+        stamp = self._current_stamp()
+        index = self._index
+        if index is not None and stamp == self._stamp:
+            return index
+        with self._lock:
+            if self._index is None or stamp != self._stamp:
+                self._index = self.store.open()
+                self._stamp = stamp
+            return self._index

@@ -1,0 +1,389 @@
+"""Read course files (md/txt/docx/pdf/pptx) into validated lessons, reporting problems by file:line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.topics import SECTIONS, TOPICS
+
+SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".pptx")
+REQUIRED = ("id", "title", "topic", "updated")
+OPTIONAL = ("tags", "aliases", "source", "audience")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Documents are indexed from text; a body shorter than this says nothing a senior can use.
+MIN_BODY_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a course file; errors keep the file out of the index."""
+
+    path: str
+    line: int
+    reason: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}: {tag}{self.reason}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the text under it, with the heading path above it."""
+
+    heading: str
+    level: int
+    path: tuple[str, ...]
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A validated course document."""
+
+    doc_id: str
+    title: str
+    topic: str
+    updated: str
+    body: str
+    source_file: str
+    sha256: str
+    tags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    source: str = ""
+    audience: str = ""
+    body_line: int = 1
+    sections: tuple[Section, ...] = field(default=(), compare=False, repr=False)
+
+    def section(self, name: str) -> str:
+        """Text of the first section with this heading, or ''."""
+        for sec in self.sections:
+            if sec.heading == name:
+                return sec.text
+        return ""
+
+
+@dataclass(frozen=True)
+class KnowledgeScan:
+    """What a scan of the knowledge folder found."""
+
+    lessons: tuple[Lesson, ...]
+    problems: tuple[Problem, ...]
+    files: dict[str, str]  # relative path -> sha256 of every readable course file (with sidecar)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
+    """Split Markdown text into heading sections (text before the first heading has heading '')."""
+    out: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    heading, level, start, buf = "", 0, first_line, []
+
+    def flush() -> None:
+        text = "\n".join(buf).strip()
+        if text or heading:
+            out.append(Section(heading, level, tuple(h for _, h in stack), text, start))
+
+    for i, line in enumerate(body.splitlines()):
+        m = HEADING.match(line)
+        if not m:
+            buf.append(line)
+            continue
+        flush()
+        level, heading = len(m.group(1)), m.group(2).strip()
+        stack = [(lv, h) for lv, h in stack if lv < level] + [(level, heading)]
+        start, buf = first_line + i, []
+    flush()
+    return tuple(out)
+
+
+def count_cjk(text: str) -> int:
+    """Number of Chinese characters (汉字) in text."""
+    return len(CJK.findall(text))
+
+
+def scan_knowledge(root: Path) -> KnowledgeScan:
+    """Read every course file under root; a bad file is reported and skipped, never fatal."""
+    root = Path(root)
+    if not root.is_dir():
+        return KnowledgeScan((), (Problem(str(root), 0, "知识库目录不存在"),), {})
+    lessons: list[Lesson] = []
+    problems: list[Problem] = []
+    files: dict[str, str] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if path.name.lower() == "readme.md" or path.name.startswith("."):
+            continue
+        if path.name.endswith(".meta.yaml"):
+            base = path.name[: -len(".meta.yaml")]
+            if not any(p.is_file() for p in [path.with_name(base), *path.parent.glob(base + ".*")]
+                       if not p.name.endswith(".meta.yaml")):
+                problems.append(Problem(rel, 1, "sidecar without a course file", "warning"))
+            continue
+        if path.suffix.lower() not in SUFFIXES:
+            problems.append(Problem(rel, 0, f"unsupported file type {path.suffix!r}", "warning"))
+            continue
+        lesson, found = read_course_file(path, rel)
+        problems.extend(found)
+        if lesson is not None:
+            files[rel] = lesson.sha256
+            lessons.append(lesson)
+    lessons, dup_problems = _drop_duplicates(lessons)
+    problems.extend(dup_problems)
+    for p in dup_problems:
+        files.pop(p.path, None)
+    return KnowledgeScan(tuple(lessons), tuple(problems), files)
+
+
+def _drop_duplicates(lessons: list[Lesson]) -> tuple[list[Lesson], list[Problem]]:
+    seen: dict[str, Lesson] = {}
+    problems = []
+    for lesson in lessons:
+        first = seen.get(lesson.doc_id)
+        if first is None:
+            seen[lesson.doc_id] = lesson
+        else:
+            problems.append(
+                Problem(
+                    lesson.source_file,
+                    1,
+                    f"duplicate id '{lesson.doc_id}' (already used by {first.source_file})",
+                )
+            )
+    return list(seen.values()), problems
+
+
+def read_course_file(path: Path, rel: str) -> tuple[Lesson | None, list[Problem]]:
+    """Read one course file; returns the lesson (None if unusable) and what was wrong with it."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(rel, 0, f"unreadable file: {exc.strerror or exc}")]
+    suffix = path.suffix.lower()
+    if not raw.strip():
+        return None, [Problem(rel, 1, "empty file")]
+    if suffix in (".md", ".txt"):
+        text, problem = _decode(raw, rel)
+        if problem:
+            return None, [problem]
+        if suffix == ".md":
+            meta, meta_line, body, body_line, problems = _split_front_matter(text, rel)
+            if meta is None:
+                return None, problems
+            digest = hashlib.sha256(raw).hexdigest()
+            return _build(meta, meta_line, body, body_line, rel, digest, problems, strict=True)
+        body = text
+    else:
+        try:
+            body = _extract_binary(path, suffix)
+        except Exception as exc:  # corrupt office/pdf files raise many library-specific errors
+            return None, [Problem(rel, 0, f"corrupt or unreadable {suffix[1:]} file: {exc}")]
+    candidates = [path.with_name(path.stem + ".meta.yaml"), path.with_name(path.name + ".meta.yaml")]
+    sidecar = next((c for c in candidates if c.is_file()), None)
+    if sidecar is None:
+        return None, [Problem(rel, 0, f"missing metadata sidecar {candidates[0].name}")]
+    side_rel = str(Path(rel).with_name(sidecar.name))
+    side_text, problem = _decode(sidecar.read_bytes(), side_rel)
+    if problem:
+        return None, [problem]
+    meta, problems = _parse_yaml(side_text, side_rel, 1)
+    if meta is None:
+        return None, problems
+    digest = hashlib.sha256(raw + b"\0" + side_text.encode()).hexdigest()
+    return _build(meta, _LineMap(side_text, 1, side_rel), body, 1, rel, digest, problems, strict=False)
+
+
+def _decode(raw: bytes, rel: str) -> tuple[str, Problem | None]:
+    if b"\0" in raw[:4096]:
+        return "", Problem(rel, 1, "binary content, not a text file")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " (looks like GBK/GB18030: save it as UTF-8)"
+        except UnicodeDecodeError:
+            pass
+        return "", Problem(rel, line, f"wrong encoding: not UTF-8{hint}")
+
+
+class _LineMap:
+    """Finds the line of a front-matter key, so messages point at it."""
+
+    def __init__(self, text: str, first_line: int, rel: str) -> None:
+        self.lines = text.splitlines()
+        self.first = first_line
+        self.rel = rel
+
+    def line_of(self, key: str) -> int:
+        for i, line in enumerate(self.lines):
+            if re.match(rf"^{re.escape(key)}\s*:", line):
+                return self.first + i
+        return self.first
+
+
+def _parse_yaml(text: str, rel: str, first_line: int) -> tuple[dict | None, list[Problem]]:
+    try:
+        meta = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [Problem(rel, line, f"invalid YAML: {reason}")]
+    if not isinstance(meta, dict):
+        return None, [Problem(rel, first_line, "metadata must be a mapping of field: value")]
+    return meta, []
+
+
+def _split_front_matter(
+    text: str, rel: str
+) -> tuple[dict | None, _LineMap, str, int, list[Problem]]:
+    lines = text.splitlines()
+    empty = _LineMap("", 1, rel)
+    if not lines or lines[0].strip() != "---":
+        return None, empty, "", 1, [Problem(rel, 1, "missing YAML front matter (start with ---)")]
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        return None, empty, "", 1, [Problem(rel, 1, "front matter is not closed with ---")]
+    fm_text = "\n".join(lines[1:end])
+    meta, problems = _parse_yaml(fm_text, rel, 2)
+    body = "\n".join(lines[end + 1 :])
+    return meta, _LineMap(fm_text, 2, rel), body, end + 2, problems
+
+
+def _as_list(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(str(v) for v in value)
+    return None
+
+
+def _build(
+    meta: dict,
+    where: _LineMap,
+    body: str,
+    body_line: int,
+    rel: str,
+    digest: str,
+    problems: list[Problem],
+    strict: bool,
+) -> tuple[Lesson | None, list[Problem]]:
+    errors_before = len([p for p in problems if p.severity == "error"])
+    for key in REQUIRED:
+        if meta.get(key) in (None, ""):
+            problems.append(Problem(where.rel, where.line_of(key), f"missing field '{key}'"))
+    for key in meta:
+        if key not in REQUIRED and key not in OPTIONAL:
+            problems.append(Problem(where.rel, where.line_of(str(key)), f"unknown field '{key}'"))
+    doc_id = str(meta.get("id") or "")
+    if doc_id and not SLUG.match(doc_id):
+        problems.append(
+            Problem(where.rel, where.line_of("id"), f"id '{doc_id}' is not a slug (a-z, 0-9, -)")
+        )
+    topic = str(meta.get("topic") or "")
+    if topic and topic not in TOPICS:
+        problems.append(Problem(where.rel, where.line_of("topic"), f"unknown topic '{topic}'"))
+    updated = meta.get("updated")
+    if updated not in (None, "") and not isinstance(updated, dt.date):
+        try:
+            dt.date.fromisoformat(str(updated))
+        except ValueError:
+            problems.append(
+                Problem(where.rel, where.line_of("updated"), f"updated '{updated}' is not YYYY-MM-DD")
+            )
+    lists = {}
+    for key in ("tags", "aliases"):
+        lists[key] = _as_list(meta.get(key))
+        if lists[key] is None:
+            problems.append(Problem(where.rel, where.line_of(key), f"'{key}' must be a list of text"))
+    stripped = body.strip()
+    if len(re.sub(r"\s", "", stripped)) < MIN_BODY_CHARS:
+        problems.append(Problem(rel, body_line, "empty body"))
+    sections = parse_sections(body, body_line)
+    if strict and stripped:
+        present = {s.heading for s in sections if s.level == 2}
+        missing = [name for name in SECTIONS if name not in present]
+        if missing:
+            problems.append(
+                Problem(rel, body_line, f"missing section(s): {'、'.join(missing)}", "warning")
+            )
+    if len([p for p in problems if p.severity == "error"]) > errors_before:
+        return None, problems
+    lesson = Lesson(
+        doc_id=doc_id,
+        title=str(meta["title"]).strip(),
+        topic=topic,
+        updated=str(updated),
+        body=body,
+        source_file=rel,
+        sha256=digest,
+        tags=lists["tags"] or (),
+        aliases=lists["aliases"] or (),
+        source=str(meta.get("source") or ""),
+        audience=str(meta.get("audience") or ""),
+        body_line=body_line,
+        sections=sections,
+    )
+    return lesson, problems
+
+
+def _extract_binary(path: Path, suffix: str) -> str:
+    """Text of a .docx/.pdf/.pptx file, with headings turned into Markdown headings."""
+    if suffix == ".docx":
+        import docx
+
+        parts = []
+        for para in docx.Document(str(path)).paragraphs:
+            style = (para.style.name if para.style is not None else "") or ""
+            m = re.match(r"Heading (\d)", style)
+            text = para.text.strip()
+            if text:
+                parts.append(f"{'#' * int(m.group(1))} {text}" if m else text)
+        return "\n".join(parts)
+    if suffix == ".pdf":
+        from pypdf import PdfReader
+
+        reader = PdfReader(str(path))
+        return "\n".join((page.extract_text() or "").strip() for page in reader.pages)
+    if suffix == ".pptx":
+        from pptx import Presentation
+
+        parts = []
+        for slide in Presentation(str(path)).slides:
+            title_shape = slide.shapes.title
+            if title_shape is not None and title_shape.has_text_frame and title_shape.text.strip():
+                parts.append(f"## {title_shape.text.strip()}")
+            for shape in slide.shapes:
+                if shape is title_shape or not shape.has_text_frame:
+                    continue
+                parts.extend(t.strip() for t in shape.text_frame.text.splitlines() if t.strip())
+        return "\n".join(parts)
+    raise ValueError(f"unsupported type {suffix}")
+
+
+def iter_section_items(text: str) -> Iterable[str]:
+    """Items of a numbered or bulleted list section, markers removed."""
+    for line in text.splitlines():
+        m = re.match(r"^\s*(?:\d+[.、）)]|[-*•])\s*(.+)$", line)
+        if m:
+            yield m.group(1).strip()

@@ -1,0 +1,250 @@
+"""The one composition root: build_assistant(settings) wires safety -> retrieve -> answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import answer as A
+from bot.config import Settings
+from bot.embeddings import _Encoder, make_embeddings
+from bot.gaps import record_unanswered
+from bot.index import IndexStore, LessonRecord, LiveIndex
+from bot.llm import make_chat_model
+from bot.retrieve import Passage, Retriever, load_reranker
+from bot.safety import (
+    clean_input,
+    find_sensitive,
+    is_defraud_request,
+    is_emergency,
+    is_junk,
+    is_out_of_scope,
+    redact,
+)
+
+log = logging.getLogger("bot")
+
+History = Sequence[Any]  # strings (earlier user turns) or {"role", "content"} messages
+_FOLLOW_UP = re.compile(r"^(?:那|那么|还有|然后|所以|这|他|她|它|对方|刚才|上面|你说的|那个|这个)|刚才|我说的那个|还有呢")
+
+
+@dataclass
+class Assistant:
+    """Answers seniors' questions from the indexed lessons, safety first."""
+
+    settings: Settings
+    embeddings: _Encoder
+    store: IndexStore
+    retriever: Retriever
+    chat_model: Any = None
+
+    # ------------------------------------------------------------ public
+    def ask(self, question: str, history: History | None = None) -> A.Answer:
+        """The full reply to one question (see stream() for the same reply in pieces)."""
+        result: A.Answer | None = None
+        for item in self.stream(question, history):
+            if isinstance(item, A.Answer):
+                result = item
+        assert result is not None
+        return result
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str | A.Answer]:
+        """Text pieces of the reply as they are ready, ending with the final Answer."""
+        start = time.perf_counter()
+        result = yield from self._reply(question, history)
+        log.info(
+            "kind=%s emergency=%s topic=%s confidence=%.3f ms=%.1f question=%s",
+            result.kind,
+            result.emergency,
+            result.sources[0].topic if result.sources else "-",
+            result.confidence,
+            (time.perf_counter() - start) * 1000,
+            redact(clean_input(question, self.settings.max_question_chars).text)[:120],
+        )
+        yield result
+
+    # ------------------------------------------------------------ steps
+    def _reply(self, question: str, history: History | None) -> Iterator[str]:
+        clean = clean_input(question, self.settings.max_question_chars)
+        text = clean.text
+        if is_junk(text):
+            yield A.PROMPT
+            return A.Answer(text=A.PROMPT, kind="prompt", truncated=clean.truncated)
+        found = find_sensitive(text)
+        safe = redact(text, found)
+        sensitive = tuple(sorted({f.kind for f in found}))
+        if is_defraud_request(safe):
+            yield A.REFUSE
+            return A.Answer(text=A.REFUSE, kind="refuse", sensitive=sensitive)
+        emergency = is_emergency(text)
+        if not emergency and is_out_of_scope(safe):
+            yield A.REDIRECT
+            return A.Answer(text=A.REDIRECT, kind="redirect", sensitive=sensitive)
+
+        head: list[str] = []
+        if clean.truncated:
+            head.append(A.TRUNCATED)
+        if emergency:
+            head.append(A.EMERGENCY_CARD)
+        if sensitive:
+            head.append(A.SENSITIVE_NOTICE)
+        for piece in head:  # the emergency card goes out before any retrieval work
+            yield piece + "\n"
+
+        passages = self.retriever.search(self._query(safe, history), k=max(self.settings.top_k, 5))
+        lesson, confidence = self._best_lesson(passages)
+        sources = self._sources(passages)
+        if lesson is None or confidence < self.settings.min_confidence:
+            kind = "emergency" if emergency else "unsure"
+            body = "" if emergency else A.UNSURE
+            if not emergency:
+                record_unanswered(
+                    self.settings.unanswered_path,
+                    safe,
+                    passages[0].topic if passages else "",
+                    confidence,
+                )
+            if body:
+                yield body
+            return A.Answer(
+                text="\n".join([*head, body]).strip(),
+                sources=(),
+                emergency=emergency,
+                confidence=confidence,
+                kind=kind,
+                sensitive=sensitive,
+                truncated=clean.truncated,
+                passages=tuple(passages),
+            )
+
+        used_llm = False
+        body = None
+        if self.chat_model is not None and not emergency:
+            body = yield from self._llm_body(safe, lesson, passages)
+            used_llm = body is not None
+        if body is None:
+            body = A.compose(safe, lesson, passages, emergency=emergency)
+            for line in body.splitlines(keepends=True):
+                yield line
+        return A.Answer(
+            text="\n".join([*head, body]),
+            sources=sources,
+            emergency=emergency,
+            confidence=confidence,
+            kind="emergency" if emergency else "answer",
+            sensitive=sensitive,
+            truncated=clean.truncated,
+            used_llm=used_llm,
+            passages=tuple(passages),
+        )
+
+    def _query(self, question: str, history: History | None) -> str:
+        """The retrieval query: a follow-up is read together with the turn before it."""
+        earlier = [_content(h) for h in (history or []) if _is_user(h)]
+        earlier = [redact(clean_input(e, self.settings.max_question_chars).text) for e in earlier if e]
+        if earlier and (_FOLLOW_UP.search(question) or len(question) <= 10):
+            return f"{earlier[-1]} {question}"
+        return question
+
+    def _best_lesson(self, passages: list[Passage]) -> tuple[LessonRecord | None, float]:
+        if not passages:
+            return None, 0.0
+        lessons = self.retriever.index.lessons
+        top = passages[0]
+        lesson = lessons.get(top.doc_id)
+        confidence = confidence_of(passages)
+        return lesson, confidence
+
+    @staticmethod
+    def _sources(passages: list[Passage]) -> tuple[A.Source, ...]:
+        seen: dict[str, A.Source] = {}
+        for p in passages:
+            if p.doc_id not in seen:
+                seen[p.doc_id] = A.Source(p.doc_id, p.title, p.topic, round(p.score, 4))
+        return tuple(seen.values())[:3]
+
+    def _llm_body(
+        self, question: str, lesson: LessonRecord, passages: list[Passage]
+    ) -> Iterator[str]:
+        """Stream a checked LLM reply; returns None (after yielding nothing unsafe) on any failure."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        others = [p for p in passages if p.doc_id != lesson.doc_id][:1]
+        context = [(lesson, passages)]
+        if others:
+            second = self.retriever.index.lessons.get(others[0].doc_id)
+            if second is not None:
+                context.append((second, passages))
+        messages = [
+            SystemMessage(content=A.SYSTEM_PROMPT),
+            HumanMessage(content=f"{A.excerpts_block(context)}\n\n老人的问题：{question}"),
+        ]
+        shown: list[str] = []
+        try:
+            chunks = (c.content for c in self.chat_model.stream(messages))
+            for sentence in A.sentences_of(c if isinstance(c, str) else "" for c in chunks):
+                if A.unsafe_reason(sentence):
+                    raise ValueError(A.unsafe_reason(sentence))
+                shown.append(sentence)
+                yield sentence
+        except Exception as exc:  # timeouts, refused connections, bad output: all fall back
+            log.warning("LLM reply not used (%s): %s", type(exc).__name__, exc)
+            if shown:
+                yield "\n"
+            return None
+        text = "".join(shown).strip()
+        if A.unsafe_reason(text):
+            return None
+        if A.SOURCE_LINE.format(title=lesson.title) not in text:
+            extra = "\n" + A.SOURCE_LINE.format(title=lesson.title)
+            yield extra
+            text += extra
+        return text
+
+
+def confidence_of(passages: list[Passage]) -> float:
+    """How sure retrieval is, in [0, 1]: the best dense cosine, lifted when BM25 agrees."""
+    if not passages:
+        return 0.0
+    top = passages[0]
+    dense = max(p.dense for p in passages[:3])
+    lexical = min(1.0, top.bm25 / 12.0)
+    return round(min(1.0, 0.7 * dense + 0.3 * lexical), 4)
+
+
+def _is_user(item: Any) -> bool:
+    return isinstance(item, str) or (isinstance(item, dict) and item.get("role") == "user")
+
+
+def _content(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    content = item.get("content", "")
+    return content if isinstance(content, str) else str(content)
+
+
+def build_assistant(settings: Settings, *, build_if_missing: bool = True) -> Assistant:
+    """Wire the configured encoder, index, retriever and (optional) LLM into an Assistant."""
+    embeddings = make_embeddings(settings)
+    store = IndexStore(settings, embeddings)
+    if build_if_missing and store.current_generation() is None:
+        store.ingest()
+    live = LiveIndex(store)
+    live.get()  # open now: a broken index is reported at start-up, not at the first question
+    reranker = load_reranker(settings.reranker_model) if settings.reranker_model else None
+    retriever = Retriever(
+        live,
+        embeddings,
+        mode=settings.retrieval,
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        max_chars=settings.max_question_chars,
+        reranker=reranker,
+    )
+    return Assistant(settings, embeddings, store, retriever, make_chat_model(settings))
+
+

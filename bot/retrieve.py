@@ -1,0 +1,128 @@
+"""Hybrid search: dense (Chroma) + BM25 (jieba), fused by reciprocal rank, optional rerank."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.embeddings import _Encoder
+from bot.index import Index, LiveIndex
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk, named by its lesson, topic and section."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    topic: str
+    section: str
+    text: str
+    score: float
+    dense: float
+    bm25: float
+
+
+def clean_query(text: str, limit: int) -> str:
+    """Whitespace-collapsed query cut to the limit."""
+    return _SPACE.sub(" ", text or "").strip()[:limit]
+
+
+class Retriever:
+    """Finds the passages that answer a senior's question."""
+
+    def __init__(
+        self,
+        live: LiveIndex,
+        embeddings: _Encoder,
+        *,
+        mode: str = "hybrid",
+        candidates: int = 30,
+        rrf_k: int = 60,
+        max_chars: int = 400,
+        reranker: Any = None,
+    ) -> None:
+        self.live = live
+        self.embeddings = embeddings
+        self.mode = mode
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.max_chars = max_chars
+        self.reranker = reranker
+
+    @property
+    def index(self) -> Index:
+        return self.live.get()
+
+    def search(self, query: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
+        """The k best passages for the query, best first (empty for an empty query)."""
+        query = clean_query(query, self.max_chars)
+        if not query:
+            return []
+        mode = mode or self.mode
+        index = self.index
+        n = min(self.candidates, len(index.chunks))
+        dense: dict[int, float] = {}
+        bm25 = np.zeros(len(index.chunks), dtype=np.float32)
+        fused: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            hits = index.dense_search(self.embeddings.embed_query_vector(query), n)
+            for rank, (pos, sim) in enumerate(hits):
+                dense[pos] = sim
+                fused[pos] = fused.get(pos, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        if mode in ("hybrid", "bm25"):
+            bm25 = index.bm25_scores(query)
+            if bm25.any():
+                top = np.argpartition(-bm25, min(n, len(bm25) - 1))[:n]
+                top = top[np.argsort(-bm25[top], kind="stable")]
+                for rank, pos in enumerate(top):
+                    if bm25[pos] > 0:
+                        fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        ranked = sorted(fused.items(), key=lambda item: -item[1])
+        passages = [self._passage(index, pos, score, dense, bm25) for pos, score in ranked]
+        if self.reranker is not None and passages:
+            passages = self._rerank(query, passages[: max(k * 3, 10)])
+        return passages[:k]
+
+    def _passage(
+        self, index: Index, pos: int, score: float, dense: dict[int, float], bm25: np.ndarray
+    ) -> Passage:
+        c = index.chunks[pos]
+        return Passage(
+            chunk_id=c.chunk_id,
+            doc_id=c.doc_id,
+            title=c.title,
+            topic=c.topic,
+            section=c.section,
+            text=c.text,
+            score=round(float(score), 6),
+            dense=round(float(dense.get(pos, 0.0)), 4),
+            bm25=round(float(bm25[pos]), 4),
+        )
+
+    def _rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        scores = self.reranker.predict([(query, f"{p.title} {p.text}") for p in passages])
+        order = np.argsort(-np.asarray(scores), kind="stable")
+        return [
+            Passage(**{**passages[i].__dict__, "score": round(float(scores[i]), 6)}) for i in order
+        ]
+
+    def dense_similarity(self, query: str, doc_id: str) -> float:
+        """Best cosine between the query and any chunk of one lesson (for confidence)."""
+        index = self.index
+        vector = self.embeddings.embed_query_vector(clean_query(query, self.max_chars))
+        hits = index.dense_search(vector, min(self.candidates, len(index.chunks)))
+        return max((sim for pos, sim in hits if index.chunks[pos].doc_id == doc_id), default=0.0)
+
+
+def load_reranker(model: str) -> Any:
+    """A sentence-transformers CrossEncoder by name or local path (imports torch)."""
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(model, device="cpu")

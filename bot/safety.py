@@ -1,0 +1,238 @@
+"""Pure safety rules that run before retrieval: input cleaning, personal data, emergencies, scope."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+HOTLINES = frozenset({"110", "120", "119", "96110", "12381", "12315", "12345", "12333", "95017"})
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+_MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class CleanInput:
+    """A question made safe to process: no markup or control characters, within the limit."""
+
+    text: str
+    truncated: bool
+    original_chars: int
+
+
+def clean_input(raw: str | None, max_chars: int) -> CleanInput:
+    """Neutralise HTML and control characters, collapse spaces and cut to max_chars."""
+    raw = raw or ""
+    text = unicodedata.normalize("NFKC", raw)
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _TAG.sub(" ", text).replace("<", " ").replace(">", " ")
+    text = "".join(
+        ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else " " for ch in text
+    )
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    text = re.sub(r"\n{2,}", "\n", text).strip()
+    truncated = len(text) > max_chars
+    if truncated:
+        text = text[:max_chars]
+    return CleanInput(text=text, truncated=truncated, original_chars=len(raw))
+
+
+def is_junk(text: str) -> bool:
+    """True when there is nothing to answer: empty, emoji, punctuation or a single sound."""
+    meaningful = _MEANINGFUL.findall(text)
+    if len(meaningful) >= 2:
+        return False
+    return not meaningful or meaningful[0] in "啊哦嗯呃哈喂额唉诶呀"
+
+
+# ---------------------------------------------------------------- personal data
+
+
+@dataclass(frozen=True)
+class Sensitive:
+    """A piece of personal data found in a question."""
+
+    kind: str  # card | id | phone | code | password
+    start: int
+    end: int
+
+
+LABELS = {
+    "card": "[银行卡号]",
+    "id": "[身份证号]",
+    "phone": "[手机号]",
+    "code": "[验证码]",
+    "password": "[密码]",
+}
+
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){10,22}(?!\d)")
+_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+_CODE = re.compile(
+    r"(?:验证码|验正码|校验码|动态码|短信码|code|密码)[^0-9\n]{0,12}?(\d{4,8})(?!\d)", re.I
+)
+_CODE_AFTER = re.compile(r"(?<!\d)(\d{4,8})(?!\d)[^0-9\n]{0,6}(?:是验证码|验证码|这个码)")
+_SMS_NUMBER = re.compile(r"(?:短信里的|短信上的|收到的?)(\d{4,8})(?!\d)")
+_PASSWORD = re.compile(r"(?:密码|口令|password)\s*(?:是|为|:|：|=)?\s*([A-Za-z0-9!@#$%^&*._-]{4,32})", re.I)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn checksum of a card number."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def id_number_ok(number: str) -> bool:
+    """ISO 7064 mod 11-2 check digit of an 18-character Chinese ID number."""
+    if not re.fullmatch(r"\d{17}[0-9Xx]", number):
+        return False
+    total = sum(int(number[i]) * w for i, w in enumerate(_ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == number[17].upper()
+
+
+def find_sensitive(text: str) -> list[Sensitive]:
+    """Card numbers (Luhn), ID numbers (checksum), phones, codes and passwords in text."""
+    found: list[Sensitive] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append(Sensitive(kind, start, end))
+
+    for m in _ID.finditer(text):
+        if id_number_ok(m.group()):
+            add("id", m.start(), m.end())
+    for m in _DIGIT_RUN.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            add("card", m.start(), m.end())
+        elif len(digits) in (15, 18) and "id" not in {f.kind for f in found}:
+            # An ID-like number with a wrong check digit is still somebody's number.
+            add("id", m.start(), m.end())
+        elif len(digits) >= 12:
+            add("card", m.start(), m.end())
+    for m in _PHONE.finditer(text):
+        add("phone", m.start(), m.end())
+    for pattern in (_CODE, _CODE_AFTER, _SMS_NUMBER):
+        for m in pattern.finditer(text):
+            if m.group(1) not in HOTLINES:
+                kind = "password" if "密码" in m.group(0) else "code"
+                add(kind, m.start(1), m.end(1))
+    for m in _PASSWORD.finditer(text):
+        add("password", m.start(1), m.end(1))
+    return sorted(found, key=lambda s: s.start)
+
+
+def redact(text: str, found: list[Sensitive] | None = None) -> str:
+    """The text with every piece of personal data replaced by a label."""
+    found = find_sensitive(text) if found is None else found
+    out, last = [], 0
+    for item in found:
+        out.append(text[last : item.start])
+        out.append(LABELS[item.kind])
+        last = item.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- emergencies
+
+_CLAUSE = re.compile(r"[，,。.！!？?；;…\n ]+")
+_MONEY = r"(?:钱|元|块|万|千|百|款|退休金|存款|积蓄|钞票|工资|养老金|押金|税费|保证金|手续费|会员费)"
+_VERB = r"(?:转|汇|打|付|交|充|垫|存|投|买|给)"
+# Money already gone: "转了五万", "钱已经打过去了", "把退休金都打给那个女人了", "存到安全账户里了".
+_PAID = re.compile(
+    _VERB + r"了.{0,8}?" + _MONEY + r"|"
+    r"把.{0,6}?" + _MONEY + r".{0,6}?" + _VERB + r".{0,14}?了|"
+    + _MONEY + r".{0,6}?" + _VERB + r"(?:过去|出去|进去|走)了|"
+    r"(?:转|汇|打)(?:给|到).{1,14}?了|"
+    r"(?:扫|点).{0,10}?(?:付|交|转)了"
+)
+_LOST = re.compile(
+    r"(?:钱|存款|余额|卡里|账户里|账上).{0,6}(?:被转走|转走了|少了|没了|不见了|被骗走|被取走)|把我拉黑"
+)
+_SHARED = re.compile(
+    r"(?:验证码|验正码|校验码|动态码|密码|卡号|短信里的\d+).{0,16}?"
+    r"(?:告诉|给|念|报|发|输|填|说)[^，,。 ]{0,6}了|"
+    r"(?:告诉|给|念|报|发|输|填)了.{0,10}?(?:验证码|验正码|密码|卡号)"
+)
+_CHEATED = re.compile(r"被骗了|上当了|被骗走|受骗了")
+_LIVE = re.compile(
+    r"(?:正|正在|还在|开着|一直在|人就在|现在就在).{0,10}?"
+    r"(?:屏幕共享|共享屏幕|共享|远程|电话|通话|视频|看我的屏幕|看着|取款机|ATM|教我|催我|等我)|"
+    r"通话中|(?:他|她|对方).{0,3}(?:还在|正在).{0,8}(?:电话|视频|等|看|教|催)"
+)
+_LIVE_DEMAND = re.compile(r"转|打钱|汇|念|报|输|验证码|安全账户|软件|手机银行|屏幕|下载|装好|警察|客服|孙子|儿子")
+_BLOCK = re.compile(
+    r"没|未|不会|不要|别|还好|幸好|差点|如果|万一|假如|要是|假设|以后|将来|听说|据说|电视|新闻|"
+    r"别人|邻居|朋友|亲戚|同事|有人说|有的人|他自己|她自己|人家|去年|前年|上次|以前|会不会|是不是真的|防|拦住|"
+    r"能不能|可不可以|吗$"
+)
+
+
+def is_emergency(text: str) -> bool:
+    """True when money, a code or control has already gone to a scammer, or a scam is live now."""
+    text = re.sub(r"(?:电话|视频|通话|共享)?还?没(?:有)?挂(?:断)?", "通话中", text)
+    clauses = [c for c in _CLAUSE.split(text) if c]
+    for i, clause in enumerate(clauses):
+        if _BLOCK.search(clause):
+            continue
+        if _PAID.search(clause) or _LOST.search(clause) or _SHARED.search(clause):
+            return True
+        if _CHEATED.search(clause):
+            return True
+        if _LIVE.search(clause) and _LIVE_DEMAND.search(" ".join(clauses[max(0, i - 1) : i + 3])):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- scope
+
+_FRAUD_CONTEXT = re.compile(
+    r"骗|诈|转账|汇款|打钱|验证码|链接|客服|公安|警察|中奖|返利|回购|群里|老师|有人|对方|陌生|电话里|"
+    r"短信|他说|她说|让我|叫我|要我|靠谱|安全|冒充|推荐我|拉我|理财|收益|利息|保本|高息|送|免费"
+)
+_OUT_OF_SCOPE = re.compile(
+    r"天气|下雨|下雪|气温|几度|台风|"
+    r"(?:哪只|哪个|什么|推荐|买什么).{0,4}(?:股票|基金|币)|股票.{0,6}(?:涨|跌|买|推荐)|比特币|炒币|"
+    r"(?:头疼|头痛|发烧|咳嗽|血压|血糖|心脏|胃疼|失眠|腰疼).{0,12}(?:吃什么药|药|怎么治|加药|看什么科|要紧)|"
+    r"吃什么药|什么病|"
+    r"打官司|法院.{0,6}判|律师费|离婚|遗产.{0,4}分|"
+    r"笑话|唱.{0,2}歌|讲个故事|你几岁|你是男|你是女|你叫什么|你是谁|"
+    r"怎么做.{0,3}好吃|菜谱|红烧|做饭|彩票号码|算命|星座"
+)
+_DEFRAUD = re.compile(
+    r"(?:帮我|教我|给我|替我|帮忙|我要|我想).{0,10}?"
+    r"(?:骗(?!子|局|术|了|过)|冒充|假装|钓鱼网站|木马|盗号|洗钱|套取|群发.{0,8}(?:假|中奖))|"
+    r"(?:怎么|如何|怎样)(?:去|才能)?骗(?:老人|别人|人|钱|到)|"
+    r"(?:写|编|做|弄|搞|设计|生成).{0,8}(?:话术|剧本|假的|换脸视频|钓鱼).{0,12}(?:骗|冒充|假装|要钱|群发|人)"
+)
+_INJECTION = re.compile(
+    r"忽略.{0,8}(?:规则|指令|设定|提示|要求|限制)|系统提示|提示词|system\s*prompt|"
+    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|rules)|"
+    r"(?:你现在是|扮演|假装你是).{0,12}(?:不受限制|没有限制|无限制|DAN|开发者模式)|"
+    r"developer mode|jailbreak|越狱模式",
+    re.I,
+)
+
+
+def is_defraud_request(text: str) -> bool:
+    """Asking for help to defraud someone, or to make the assistant drop its rules."""
+    return bool(_DEFRAUD.search(text) or _INJECTION.search(text))
+
+
+def is_out_of_scope(text: str) -> bool:
+    """Weather, stock picks, medicine, law or chit-chat with no fraud angle at all."""
+    return bool(_OUT_OF_SCOPE.search(text)) and not _FRAUD_CONTEXT.search(text)
