@@ -41,11 +41,11 @@ class Settings(BaseSettings):
 
     chunk_chars: int = 240
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    rrf_k: int = 60
+    rrf_k: int = 10
     candidates: int = 30
     top_k: int = 5
 
-    min_confidence: float = 0.30
+    min_confidence: float = 0.40
     max_question_chars: int = 400
 
     llm: Literal["none", "openai"] = "none"

