@@ -39,6 +39,7 @@ UNSURE = (
 TRUNCATED = "您说的内容比较长，我先按前面的部分回答。"
 STEPS_INTRO = "您可以这样做："
 AFTER_INTRO = "这类情况还要注意："
+FLAGS_INTRO = "怎么识破："
 SOURCE_LINE = "来自课程：《{title}》"
 TEMPLATES = (
     EMERGENCY_CARD,
@@ -50,6 +51,7 @@ TEMPLATES = (
     TRUNCATED,
     STEPS_INTRO,
     AFTER_INTRO,
+    FLAGS_INTRO,
 )
 MORE = re.compile(r"详细|具体|多说|多讲|还有呢|还有什么|再说说|展开")
 
@@ -136,7 +138,7 @@ def compose(
         if more:
             flags = list(iter_section_items(lesson.section("怎么识破")))
             if flags:
-                parts += ["怎么识破：", numbered(flags[:4])]
+                parts += [FLAGS_INTRO, numbered(flags[:4])]
     parts.append(SOURCE_LINE.format(title=lesson.title))
     return "\n".join(parts)
 
@@ -151,12 +153,28 @@ SYSTEM_PROMPT = """你是“银龄反诈助手”，在银行网点的平板上�
 4. 和防骗、手机银行、微信使用无关的问题，只回一句：这个问题我帮不上忙，我是防骗小助手。
 5. 最后一行写：来自课程：《课程名》。"""
 
+# Advice to move money or hand over a code, in any word order ("请把验证码告诉我", "先转五千块").
 _UNSAFE = re.compile(
-    r"(?<!不要)(?<!别)(?<!不能)(?<!绝不)(?:请|可以|应该|尽快|马上)(?:把钱)?(?:转账|汇款|打款|转到|汇到)|"
-    r"(?<!不要)(?<!别)(?<!不能)(?<!绝不)(?:告诉|提供|发送|报给)(?:对方|他|我)?(?:验证码|密码)|"
+    r"(?:把|将)[^，,。！？；\n]{0,8}?(?:钱|款|存款|积蓄|退休金|养老金|工资)[^，,。！？；\n]{0,6}?"
+    r"(?:转|汇|打|存|交)(?:到|给|进|入|过去)(?!了|过)|"
+    r"(?:转|汇|打)(?:到|给|进|入)[^，,。！？；\n]{0,6}(?:安全账户|指定账户|这个账户|监管账户|对方|他的)|"
+    r"(?:请|先|马上|尽快|赶快|赶紧|快|可以|应该)(?:把钱)?"
+    r"(?:转账|转钱|转款|转到|转给|转入|汇款|汇钱|汇到|汇给|打款|打钱|交钱|交费|付款|付钱|缴费)|"
+    r"(?:请|先|马上|尽快|赶快|赶紧|快)(?:转|汇|交|付)[^，,。！？；\n]{0,4}(?:元|块|万|千|百)|"
+    r"(?:验证码|密码|卡号|身份证号)[^，,。！？；\n]{0,8}?(?:告诉|给|报给|念给|提供|发送|说给)(?!了|过)|"
+    r"(?:告诉|提供|发送|报给|念给|发给|说出)(?!了|过)[^，,。！？；\n]{0,6}(?:验证码|密码)|"
     r"安全账户(?:是|很)(?:安全|正规)"
 )
-_PHONE_LIKE = re.compile(r"(?<!\d)\d{3,}(?:-\d{3,})*(?!\d)")
+# A warning before the advice in its clause ("不需要您先付钱", "不要把验证码告诉任何人") or later in
+# the sentence ("先交钱的都是骗子") makes it safe advice; "不然" and "不用担心" later on do not.
+_WARNING_BEFORE = re.compile(r"不|别|勿|莫|没|绝|千万|谨防|小心|骗|冒充|假|诈|拒|如果|万一|要是")
+_WARNING_AFTER = re.compile(
+    r"不要|不能|不会|不可|不是|不存在|不点|不领|不理|不信|不给|不付|不转|不碰|不告诉|"
+    r"别|勿|莫|没|绝不|千万|谨防|小心|骗|冒充|假|诈|拒"
+)
+_CLAUSE_END = re.compile(r"[，,。！？；\n]")
+_SENTENCE_END = re.compile(r"[。！？；\n]")
+_PHONE_LIKE = re.compile(r"(?<!\d)\d{3,}(?:[- ]\d{3,})*(?!\d)")
 
 
 def excerpts_block(lessons: list[tuple[LessonRecord, list[Passage]]]) -> str:
@@ -174,11 +192,16 @@ def unsafe_reason(text: str) -> str | None:
     """Why an LLM reply must not be shown (None when it is fine)."""
     if not text.strip():
         return "empty"
-    if _UNSAFE.search(text):
-        return "advises a transfer or sharing a code"
+    for m in _UNSAFE.finditer(text):
+        before = _CLAUSE_END.split(text[max(0, m.start() - 12) : m.start()])[-1]
+        after = _SENTENCE_END.split(text[m.end() :], maxsplit=1)[0]
+        if not (_WARNING_BEFORE.search(before + m.group()) or _WARNING_AFTER.search(after)):
+            return "advises a transfer or sharing a code"
     for number in _PHONE_LIKE.findall(text):
-        digits = number.replace("-", "")
-        if len(digits) >= 5 and digits not in HOTLINES:
+        groups = re.split(r"[- ]", number)
+        if all(g in HOTLINES for g in groups):
+            continue
+        if len("".join(groups)) >= 5:
             return f"unknown phone number {number}"
     return None
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from bot.knowledge import Lesson
 
-# A sentence ends at 。！？；… (with any closing quotes after them) or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;…])(?![”’」』）)\"'。！？；…])|\n+")
+# A sentence ends at a run of 。！？；… (with any closing quotes after them) or at a line break.
+_SENTENCE = re.compile(r"[^\n]*?[。！？；!?;…]+[”’」』）)\"']*|[^\n]+")
 ALIAS_SECTION = "常见说法"
 
 
@@ -44,22 +44,22 @@ class Chunk:
 
 def split_sentences(text: str) -> list[str]:
     """Split Chinese text into sentences, keeping the punctuation with its sentence."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    return [s for s in (m.group().strip() for m in _SENTENCE.finditer(text)) if s]
 
 
-def pack_sentences(sentences: list[str], max_chars: int) -> list[str]:
-    """Group consecutive sentences into pieces of at most max_chars; never cut a sentence."""
+def pack_sentences(sentences: list[str], max_chars: int, sep: str = "\n") -> list[str]:
+    """Join consecutive sentences with sep into pieces of at most max_chars; never cut one."""
     pieces: list[str] = []
     current: list[str] = []
     size = 0
     for sentence in sentences:
-        if current and size + len(sentence) > max_chars:
-            pieces.append("\n".join(current))
+        if current and size + len(sep) + len(sentence) > max_chars:
+            pieces.append(sep.join(current))
             current, size = [], 0
+        size += len(sentence) + (len(sep) if current else 0)
         current.append(sentence)
-        size += len(sentence)
     if current:
-        pieces.append("\n".join(current))
+        pieces.append(sep.join(current))
     return pieces
 
 
@@ -87,12 +87,15 @@ def chunk_lesson(lesson: Lesson, max_chars: int = 240) -> list[Chunk]:
             continue
         path = " > ".join(sec.path) or lesson.title
         section = sec.heading or lesson.title
-        body = sec.text
         if len(sec.path) >= 2:
-            # A FAQ entry: the question is the best thing to match a senior's question against.
-            body = f"{sec.heading}\n{sec.text}"
-        for piece in pack_sentences(split_sentences(body), max_chars):
+            # A FAQ entry: the question is the best thing to match a senior's question against,
+            # so every piece of its answer carries it.
+            budget = max(1, max_chars - len(sec.heading) - 1)
+            for piece in pack_sentences(split_sentences(sec.text), budget):
+                add(section, path, f"{sec.heading}\n{piece}")
+            continue
+        for piece in pack_sentences(split_sentences(sec.text), max_chars):
             add(section, path, piece)
-    if lesson.aliases or lesson.tags:
-        add(ALIAS_SECTION, ALIAS_SECTION, "；".join((*lesson.aliases, *lesson.tags)))
+    for piece in pack_sentences([*lesson.aliases, *lesson.tags], max_chars, sep="；"):
+        add(ALIAS_SECTION, ALIAS_SECTION, piece)
     return chunks

@@ -13,7 +13,7 @@ from bot.errors import BotError
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
-    for key in ("knowledge_dir", "data_dir", "chroma_host", "chroma_port"):
+    for key in ("knowledge_dir", "data_dir", "evals_dir", "chroma_host", "chroma_port"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
@@ -28,7 +28,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in scan.problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     errors = len(scan.errors)
-    print(f"{len(scan.lessons)} lessons OK, {errors} errors, {len(scan.problems) - errors} warnings")
+    print(
+        f"{len(scan.lessons)} lessons OK, {errors} errors, {len(scan.problems) - errors} warnings"
+    )
     return 1 if errors else 0
 
 
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="SilverGuard 银龄反诈助手")
     parser.add_argument("--knowledge-dir", dest="knowledge_dir")
     parser.add_argument("--data-dir", dest="data_dir")
+    parser.add_argument("--evals-dir", dest="evals_dir", help="eval sets and thresholds.json")
     parser.add_argument("--chroma-host", dest="chroma_host")
     parser.add_argument("--chroma-port", dest="chroma_port", type=int)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -6,7 +6,9 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 THRESHOLDS = "thresholds.json"
 
@@ -15,7 +17,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bot.cli import _settings
-    from bot.evals import EvalRun, EvalSetError, ablation, compute_metrics, gate, load_cases, resolve_set, run_cases
+    from bot.evals import (
+        EvalRun,
+        EvalSetError,
+        ablation,
+        compute_metrics,
+        gate,
+        load_cases,
+        resolve_set,
+        run_cases,
+    )
     from bot.pipeline import build_assistant
 
     settings = _settings(args)
@@ -23,16 +34,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         paths = [resolve_set(n, settings.evals_dir) for n in names]
         sets = [(p, load_cases(p)) for p in paths]
+        thresholds = _thresholds(settings.evals_dir)
     except EvalSetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    thresholds = _thresholds(settings.evals_dir)
     assistant = build_assistant(settings)
     all_failures: list[str] = []
     results = {}
     for path, cases in sets:
         bar = tqdm(total=len(cases), desc=path.stem, unit="q", file=sys.stderr, disable=args.json)
-        rows = run_cases(assistant, cases, progress=lambda done, total: bar.update(1))
+        rows = run_cases(assistant, cases, progress=_advance(bar))
         bar.close()
         run = EvalRun(sets=[path.stem], rows=rows, metrics=compute_metrics(rows))
         limits = thresholds.get(path.stem, {}) if not args.no_gate else {}
@@ -48,7 +59,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             abl = ablation(assistant, cases) if not args.no_ablation else None
             write_report(run, Path(args.report) / path.stem, abl, failures if limits else None)
     if args.json:
-        payload = {
+        payload: dict[str, Any] = {
             name: {"metrics": run.metrics, "rows": [r.__dict__ for r in run.rows]}
             for name, run in results.items()
         }
@@ -68,12 +79,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if all_failures else 0
 
 
+def _advance(bar: Any) -> Callable[[int, int], None]:
+    """A progress callback that moves a tqdm bar one case on."""
+    return lambda done, total: bar.update(1)
+
+
 def _thresholds(evals_dir: Path) -> dict:
+    from bot.evals import EvalSetError
+
     path = evals_dir / THRESHOLDS
     if not path.exists():
         return {}
-    data = json.loads(path.read_text("utf-8"))
-    return {k: v for k, v in data.items() if not k.startswith("_")}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        limits = {k: v for k, v in data.items() if not k.startswith("_")}
+        for name, value in limits.items():
+            if not isinstance(value, dict) or not all(
+                isinstance(x, (int, float)) for x in value.values()
+            ):
+                raise ValueError(f"'{name}' must map metric names to numbers")
+    except (ValueError, AttributeError) as exc:
+        raise EvalSetError(f"{path}: {exc}") from exc
+    return limits
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
@@ -99,7 +126,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     if not groups:
         print("没有记录到答不上来的问题。")
     for g in groups:
-        print(f"{g.count:4d} × {g.example}   (nearest topic: {g.nearest_topic or '-'}, last {g.last_seen})")
+        print(
+            f"{g.count:4d} × {g.example}   (nearest topic: {g.nearest_topic or '-'}, last {g.last_seen})"
+        )
     return 0
 
 

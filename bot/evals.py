@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -76,8 +77,12 @@ def resolve_set(name: str, evals_dir: Path) -> Path:
 
 def load_cases(path: Path) -> list[Case]:
     """Parse a JSONL set; a malformed line is an error naming file and line."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalSetError(f"{path}: cannot read the set as UTF-8 text: {exc}") from exc
     cases = []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -143,7 +148,12 @@ def run_cases(
             passages = assistant.retriever.search(redact(query), k=5) if query else []
         failures = check_answer(case, answer.text, answer.kind, answer.emergency)
         topic_rank = _first_topic_rank(passages, case.topics)
-        if case.topics and case.expect in (None, "answer") and not case.include_all and topic_rank is None:
+        if (
+            case.topics
+            and case.expect in (None, "answer")
+            and not case.include_all
+            and topic_rank is None
+        ):
             failures.append("expected topic not in the top 3")
         rows.append(
             Row(
@@ -191,7 +201,8 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    # Nearest rank is ceil(q/100 * n); round(x + 0.5) is not: Python rounds halves to even.
+    k = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered) / 100) - 1))
     return ordered[k]
 
 
@@ -213,9 +224,9 @@ def compute_metrics(rows: list[Row]) -> dict[str, float | dict]:
             per_topic[t][1] += 1
     checked = [r for r in rows if r.answer_checked]
     emerg = [r for r in rows if r.expected_emergency is not None]
-    tp = sum(r.emergency and r.expected_emergency for r in emerg)
-    fp = sum(r.emergency and not r.expected_emergency for r in emerg)
-    fn = sum((not r.emergency) and r.expected_emergency for r in emerg)
+    tp = sum(bool(r.emergency and r.expected_emergency) for r in emerg)
+    fp = sum(bool(r.emergency and not r.expected_emergency) for r in emerg)
+    fn = sum(bool(not r.emergency and r.expected_emergency) for r in emerg)
     scoped = [r for r in rows if r.expect in ("redirect", "refuse", "prompt", "unsure")]
     answerable = [r for r in rows if r.expect == "answer"]
     latencies = [r.latency_ms for r in rows]
@@ -225,7 +236,9 @@ def compute_metrics(rows: list[Row]) -> dict[str, float | dict]:
         "topic_at_1": round(hits1 / n, 4) if ranked else 0.0,
         "topic_at_3": round(hits3 / n, 4) if ranked else 0.0,
         "mrr": round(rr / n, 4) if ranked else 0.0,
-        "answer_pass_rate": round(sum(r.passed for r in checked) / len(checked), 4) if checked else 1.0,
+        "answer_pass_rate": round(sum(r.passed for r in checked) / len(checked), 4)
+        if checked
+        else 1.0,
         "emergency_precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
         "emergency_recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
         "scope_correct": round(

@@ -49,18 +49,22 @@ def load_unanswered(path: Path, since: dt.date | None = None) -> list[dict]:
             row = json.loads(line)
         except ValueError:
             continue
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+            continue
         if since and row.get("time", "")[:10] < since.isoformat():
             continue
         rows.append(row)
     return rows
 
 
-def group_questions(rows: list[dict], vectors: np.ndarray, threshold: float = 0.6) -> list[GapGroup]:
+def group_questions(
+    rows: list[dict], vectors: np.ndarray, threshold: float = 0.6
+) -> list[GapGroup]:
     """Greedy grouping by cosine similarity of the questions' embeddings; biggest group first."""
     groups: list[list[int]] = []
     centroids: list[np.ndarray] = []
     for i, vector in enumerate(vectors):
-        sims = [float(c @ vector) / (np.linalg.norm(c) or 1.0) for c in centroids]
+        sims = [float(c @ vector / (np.linalg.norm(c) or 1.0)) for c in centroids]
         best = int(np.argmax(sims)) if sims else -1
         if best >= 0 and sims[best] >= threshold:
             groups[best].append(i)
@@ -77,7 +81,8 @@ def group_questions(rows: list[dict], vectors: np.ndarray, threshold: float = 0.
                 example=questions[0],
                 questions=questions,
                 count=len(members),
-                nearest_topic=max(set(topics), key=topics.count),
+                # max over the list, not a set: a tie goes to the earliest question, every run
+                nearest_topic=max(topics, key=topics.count),
                 last_seen=max(rows[i].get("time", "") for i in members),
             )
         )

@@ -28,7 +28,7 @@ import numpy as np
 from bot.chunking import Chunk, chunk_lesson
 from bot.config import Settings
 from bot.embeddings import _Encoder
-from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
 from bot.knowledge import KnowledgeScan, Lesson, scan_knowledge
 from bot.tokenize import tokenize
 
@@ -133,7 +133,11 @@ class Index:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.lessons = {
             d["doc_id"]: LessonRecord(
-                **{**d, "aliases": tuple(d["aliases"]), "sections": tuple(map(tuple, d["sections"]))}
+                **{
+                    **d,
+                    "aliases": tuple(d["aliases"]),
+                    "sections": tuple(map(tuple, d["sections"])),
+                }
             )
             for d in raw_lessons
         }
@@ -186,7 +190,7 @@ class IndexStore:
             return str(json.loads((self.root / "CURRENT").read_text("utf-8"))["generation"])
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(f"{self.root / 'CURRENT'} is unreadable: {exc}") from exc
 
     def _collection_name(self, generation: str) -> str:
@@ -200,7 +204,7 @@ class IndexStore:
         manifest_path = self.root / generation / "manifest.json"
         try:
             encoder = json.loads(manifest_path.read_text("utf-8"))["encoder"]
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(f"{manifest_path} is unreadable: {exc}") from exc
         if encoder != self.embeddings.name:
             raise IndexMismatchError(
@@ -212,7 +216,9 @@ class IndexStore:
                 self._collection_name(generation), embedding_function=None
             )
         except Exception as exc:
-            raise IndexCorruptError(f"Chroma collection for {generation} is missing: {exc}") from exc
+            raise IndexCorruptError(
+                f"Chroma collection for {generation} is missing: {exc}"
+            ) from exc
         return Index(self.root, generation, collection)
 
     @contextlib.contextmanager
@@ -235,11 +241,21 @@ class IndexStore:
     ) -> IngestReport:
         """Bring the index up to date with the knowledge folder, re-embedding only what changed."""
         start = time.perf_counter()
-        scan = scan or scan_knowledge(knowledge_dir or self.settings.knowledge_dir)
+        if scan is None:
+            folder = Path(knowledge_dir or self.settings.knowledge_dir)
+            if not folder.is_dir():
+                # An empty scan would remove every lesson from the index.
+                raise KnowledgeError(f"knowledge folder {folder} does not exist")
+            scan = scan_knowledge(folder)
         with self._lock():
+            try:
+                live = self.current_generation() or ""
+            except IndexCorruptError:
+                live = ""
             old = None if rebuild else self._previous_state()
             report = self._build(scan, old, progress, start)
-            self._collect_garbage(keep={report.generation, old[0] if old else ""})
+            # Keep the generation being replaced: a running app may still be answering from it.
+            self._collect_garbage(keep={report.generation, live})
         return report
 
     def _previous_state(self) -> tuple[str, dict, list[dict], np.ndarray] | None:
@@ -256,6 +272,8 @@ class IndexStore:
             chunks = json.loads((gen_dir / "chunks.json").read_text("utf-8"))
             vectors = np.load(gen_dir / "vectors.npy")
         except (OSError, ValueError):
+            return None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
             return None
         if manifest.get("encoder") != self.embeddings.name or manifest.get("format") != FORMAT:
             return None
@@ -289,7 +307,9 @@ class IndexStore:
                 unchanged += 1
                 assert old is not None
                 reuse = [old[3][i] for i in old_rows[rel]]
-                if len(reuse) != len(lesson_chunks):  # pragma: no cover - defensive
+                before = [Chunk(**old[2][i]).embed_text() for i in old_rows[rel]]
+                if before != [c.embed_text() for c in lesson_chunks]:
+                    # Same file, other chunks (the chunker changed): the old vectors do not fit.
                     reuse = [None] * len(lesson_chunks)
                 vectors.extend(reuse)
             else:
@@ -385,7 +405,11 @@ class IndexStore:
         """Drop generations and collections other than the live and the previous one."""
         prefix = f"{self.settings.collection_prefix}-"
         for entry in self.root.iterdir():
-            if entry.is_dir() and entry.name.startswith("g") and entry.name.split(".")[0] not in keep:
+            if (
+                entry.is_dir()
+                and entry.name.startswith("g")
+                and entry.name.split(".")[0] not in keep
+            ):
                 shutil.rmtree(entry, ignore_errors=True)
         try:
             names = [getattr(c, "name", c) for c in self.client.list_collections()]

@@ -65,6 +65,8 @@ class Lesson:
     audience: str = ""
     body_line: int = 1
     sections: tuple[Section, ...] = field(default=(), compare=False, repr=False)
+    # Where the id is written (front matter or sidecar, line), so a duplicate is reported there.
+    id_at: tuple[str, int] = field(default=("", 1), compare=False, repr=False)
 
     def section(self, name: str) -> str:
         """Text of the first section with this heading, or ''."""
@@ -91,7 +93,8 @@ def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
     """Split Markdown text into heading sections (text before the first heading has heading '')."""
     out: list[Section] = []
     stack: list[tuple[int, str]] = []
-    heading, level, start, buf = "", 0, first_line, []
+    heading, level, start = "", 0, first_line
+    buf: list[str] = []
 
     def flush() -> None:
         text = "\n".join(buf).strip()
@@ -123,15 +126,17 @@ def scan_knowledge(root: Path) -> KnowledgeScan:
         return KnowledgeScan((), (Problem(str(root), 0, "知识库目录不存在"),), {})
     lessons: list[Lesson] = []
     problems: list[Problem] = []
-    files: dict[str, str] = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if path.name.lower() == "readme.md" or path.name.startswith("."):
             continue
         if path.name.endswith(".meta.yaml"):
             base = path.name[: -len(".meta.yaml")]
-            if not any(p.is_file() for p in [path.with_name(base), *path.parent.glob(base + ".*")]
-                       if not p.name.endswith(".meta.yaml")):
+            if not any(
+                p.is_file()
+                for p in [path.with_name(base), *path.parent.glob(base + ".*")]
+                if not p.name.endswith(".meta.yaml")
+            ):
                 problems.append(Problem(rel, 1, "sidecar without a course file", "warning"))
             continue
         if path.suffix.lower() not in SUFFIXES:
@@ -140,12 +145,10 @@ def scan_knowledge(root: Path) -> KnowledgeScan:
         lesson, found = read_course_file(path, rel)
         problems.extend(found)
         if lesson is not None:
-            files[rel] = lesson.sha256
             lessons.append(lesson)
     lessons, dup_problems = _drop_duplicates(lessons)
     problems.extend(dup_problems)
-    for p in dup_problems:
-        files.pop(p.path, None)
+    files = {lesson.source_file: lesson.sha256 for lesson in lessons}
     return KnowledgeScan(tuple(lessons), tuple(problems), files)
 
 
@@ -157,10 +160,11 @@ def _drop_duplicates(lessons: list[Lesson]) -> tuple[list[Lesson], list[Problem]
         if first is None:
             seen[lesson.doc_id] = lesson
         else:
+            path, line = lesson.id_at if lesson.id_at[0] else (lesson.source_file, 1)
             problems.append(
                 Problem(
-                    lesson.source_file,
-                    1,
+                    path,
+                    line,
                     f"duplicate id '{lesson.doc_id}' (already used by {first.source_file})",
                 )
             )
@@ -192,7 +196,10 @@ def read_course_file(path: Path, rel: str) -> tuple[Lesson | None, list[Problem]
             body = _extract_binary(path, suffix)
         except Exception as exc:  # corrupt office/pdf files raise many library-specific errors
             return None, [Problem(rel, 0, f"corrupt or unreadable {suffix[1:]} file: {exc}")]
-    candidates = [path.with_name(path.stem + ".meta.yaml"), path.with_name(path.name + ".meta.yaml")]
+    candidates = [
+        path.with_name(path.stem + ".meta.yaml"),
+        path.with_name(path.name + ".meta.yaml"),
+    ]
     sidecar = next((c for c in candidates if c.is_file()), None)
     if sidecar is None:
         return None, [Problem(rel, 0, f"missing metadata sidecar {candidates[0].name}")]
@@ -204,7 +211,9 @@ def read_course_file(path: Path, rel: str) -> tuple[Lesson | None, list[Problem]
     if meta is None:
         return None, problems
     digest = hashlib.sha256(raw + b"\0" + side_text.encode()).hexdigest()
-    return _build(meta, _LineMap(side_text, 1, side_rel), body, 1, rel, digest, problems, strict=False)
+    return _build(
+        meta, _LineMap(side_text, 1, side_rel), body, 1, rel, digest, problems, strict=False
+    )
 
 
 def _decode(raw: bytes, rel: str) -> tuple[str, Problem | None]:
@@ -243,6 +252,9 @@ def _parse_yaml(text: str, rel: str, first_line: int) -> tuple[dict | None, list
         meta = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        # An unclosed bracket or quote is noticed lines later (or at the end): point at its start.
+        if re.search(r"flow|quoted", getattr(exc, "context", None) or ""):
+            mark = getattr(exc, "context_mark", None) or mark
         line = first_line + (mark.line if mark else 0)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return None, [Problem(rel, line, f"invalid YAML: {reason}")]
@@ -309,13 +321,17 @@ def _build(
             dt.date.fromisoformat(str(updated))
         except ValueError:
             problems.append(
-                Problem(where.rel, where.line_of("updated"), f"updated '{updated}' is not YYYY-MM-DD")
+                Problem(
+                    where.rel, where.line_of("updated"), f"updated '{updated}' is not YYYY-MM-DD"
+                )
             )
     lists = {}
     for key in ("tags", "aliases"):
         lists[key] = _as_list(meta.get(key))
         if lists[key] is None:
-            problems.append(Problem(where.rel, where.line_of(key), f"'{key}' must be a list of text"))
+            problems.append(
+                Problem(where.rel, where.line_of(key), f"'{key}' must be a list of text")
+            )
     stripped = body.strip()
     if len(re.sub(r"\s", "", stripped)) < MIN_BODY_CHARS:
         problems.append(Problem(rel, body_line, "empty body"))
@@ -343,6 +359,7 @@ def _build(
         audience=str(meta.get("audience") or ""),
         body_line=body_line,
         sections=sections,
+        id_at=(where.rel, where.line_of("id")),
     )
     return lesson, problems
 
@@ -374,7 +391,9 @@ def _extract_binary(path: Path, suffix: str) -> str:
             if title_shape is not None and title_shape.has_text_frame and title_shape.text.strip():
                 parts.append(f"## {title_shape.text.strip()}")
             for shape in slide.shapes:
-                if shape is title_shape or not shape.has_text_frame:
+                # shapes.title returns a new proxy each time: compare ids, not identity.
+                is_title = title_shape is not None and shape.shape_id == title_shape.shape_id
+                if is_title or not shape.has_text_frame:
                     continue
                 parts.extend(t.strip() for t in shape.text_frame.text.splitlines() if t.strip())
         return "\n".join(parts)

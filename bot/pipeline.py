@@ -77,19 +77,23 @@ class Assistant:
         found = find_sensitive(text)
         safe = redact(text, found)
         sensitive = tuple(sorted({f.kind for f in found}))
-        if is_defraud_request(safe):
+        # The whole message counts: a long story often ends with "我已经把钱转过去了". The redacted
+        # form counts too: "卡号[银行卡号]告诉了他" is recognised where 19 raw digits are not.
+        whole = clean_input(question, clean.original_chars).text if clean.truncated else text
+        emergency = is_emergency(whole) or is_emergency(redact(whole))
+        # A victim coached by the scammer ("他教我假装…，钱已经转了") needs the card, not a refusal.
+        if not emergency and is_defraud_request(safe):
             yield A.REFUSE
             return A.Answer(text=A.REFUSE, kind="refuse", sensitive=sensitive)
-        emergency = is_emergency(text)
         if not emergency and is_out_of_scope(safe):
             yield A.REDIRECT
             return A.Answer(text=A.REDIRECT, kind="redirect", sensitive=sensitive)
 
         head: list[str] = []
+        if emergency:  # always the first thing a senior in a live scam sees
+            head.append(A.EMERGENCY_CARD)
         if clean.truncated:
             head.append(A.TRUNCATED)
-        if emergency:
-            head.append(A.EMERGENCY_CARD)
         if sensitive:
             head.append(A.SENSITIVE_NOTICE)
         for piece in head:  # the emergency card goes out before any retrieval work

@@ -22,7 +22,8 @@ def compare(run: EvalRun, previous: dict | None) -> tuple[list[str], list[str]]:
     """(regressions, improvements): metric moves and cases that flipped, as lines."""
     if not previous:
         return [], []
-    worse, better = [], []
+    worse: list[str] = []
+    better: list[str] = []
     for name, value in run.metrics.items():
         old = previous.get("metrics", {}).get(name)
         if not isinstance(value, (int, float)) or not isinstance(old, (int, float)) or value == old:
@@ -75,7 +76,10 @@ def _charts(run: EvalRun, out_dir: Path) -> list[str]:
 
 
 def write_report(
-    run: EvalRun, out_dir: Path, ablation: list[dict] | None = None, gate_failures: list[str] | None = None
+    run: EvalRun,
+    out_dir: Path,
+    ablation: list[dict] | None = None,
+    gate_failures: list[str] | None = None,
 ) -> Path:
     """Write report.md, the charts and run.json; keep this run as the base of the next comparison."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,11 @@ def write_report(
     lines += [f"| {k} | {v} |" for k, v in run.metrics.items() if not isinstance(v, dict)]
     lines.append("")
     if ablation:
-        lines += ["## Ablation (same cases)", "", "| retrieval | topic@1 | topic@3 | search p50 ms |"]
+        lines += [
+            "## Ablation (same cases)",
+            "",
+            "| retrieval | topic@1 | topic@3 | search p50 ms |",
+        ]
         lines.append("|---|---|---|---|")
         lines += [
             f"| {a['mode']} | {a['topic_at_1']} | {a['topic_at_3']} | {a['search_p50_ms']} |"

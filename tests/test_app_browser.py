@@ -1,0 +1,336 @@
+"""The running app in a real headless Chromium (Debian's), plus its HTTP surface.
+
+Screenshots of each page are saved under artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import KNOWLEDGE, ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "test-desk-pass-42"
+
+NEW_LESSON = """\
+---
+id: gas-meter-visit
+title: 冒充燃气公司上门换燃气表
+topic: fake-customer-service
+updated: 2026-11-20
+aliases: [燃气公司上门说燃气表要换]
+---
+## 一句话提醒
+燃气公司上门换表，先打燃气公司官方电话核实。
+
+## 骗子怎么说
+- “您家燃气表到期了，今天必须换新表，交八百元。”
+
+## 怎么识破
+1. 上门就催交钱，不给正规收据。
+
+## 正确做法
+1. 不开门，先打燃气账单上的官方电话核实。
+2. 不在门口交现金。
+
+## 如果已经上当
+1. 保留收据和对方样貌，拨打110。
+
+## 讲课要点
+1. 讲清上门换燃气表的正规流程。
+案例：周阿姨遇到“燃气公司”上门换燃气表要钱。
+时长建议：讲解10分钟。
+
+## 常见问题
+### 燃气公司上门说要换燃气表，要交钱吗？
+先别交钱，打燃气账单上的官方电话问清楚。
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early with code {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """python app.py on loopback, with its own copy of the knowledge folder and data dir."""
+    tmp = tmp_path_factory.mktemp("app")
+    knowledge = tmp / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    port, admin_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "BOT_KNOWLEDGE_DIR": str(knowledge),
+        "BOT_DATA_DIR": str(tmp / "data"),
+        "BOT_EVALS_DIR": str(ROOT / "evals"),
+        "BOT_PORT": str(port),
+        "BOT_ADMIN_PORT": str(admin_port),
+        "BOT_ADMIN_PASSWORD": PASSWORD,
+        "BOT_RATE_LIMIT_PER_MINUTE": "1000",
+    }
+    log = open(tmp / "app.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/", proc)
+        _wait_http(f"http://127.0.0.1:{admin_port}/", proc)
+        yield {"public": f"http://127.0.0.1:{port}", "desk": f"http://127.0.0.1:{admin_port}", "dir": tmp}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is missing: `make browser` installs it")
+        pytest.skip("Debian chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 1366}, locale="zh-CN")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _open_chat(pg, app) -> None:
+    pg.goto(app["public"] + "/")
+    pg.wait_for_selector("#sg-send", timeout=60_000)
+
+
+def _ask(pg, question: str) -> str:
+    before = pg.locator("#sg-chat .message.bot").count()
+    pg.fill("#sg-input textarea", question)
+    pg.click("#sg-send")
+    pg.wait_for_function(
+        "([n]) => { const m = document.querySelectorAll('#sg-chat .message.bot');"
+        " return m.length > n && m[m.length-1].innerText.includes('来自课程'); }",
+        arg=[before],
+        timeout=30_000,
+    )
+    return pg.locator("#sg-chat .message.bot").last.inner_text()
+
+
+def _font_px(pg, selector: str) -> float:
+    return float(pg.eval_on_selector(selector, "e => parseFloat(getComputedStyle(e).fontSize)"))
+
+
+def test_question_gets_an_answer_with_its_source(app, page):
+    _open_chat(page, app)
+    _shot(page, "01-senior-home")
+    text = _ask(page, "有个人打电话说是公安局的 说我卡涉嫌洗钱 要我把钱转到安全账户")
+    assert "来自课程：《" in text
+    assert "安全账户" in text
+    assert "🔊" in page.locator("#sg-chat .message.bot").last.inner_text()
+    _shot(page, "02-senior-answer")
+
+
+def test_emergency_button_shows_the_card_without_typing(app, page):
+    _open_chat(page, app)
+    page.click("#sg-emergency")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#sg-chat .message.bot')].some(m => m.innerText.includes('96110'))",
+        timeout=10_000,
+    )
+    text = page.locator("#sg-chat .message.bot").last.inner_text()
+    for must in ("110", "96110", "冻结", "挂断", "保留"):
+        assert must in text
+    _shot(page, "03-senior-emergency")
+
+
+def test_font_buttons_change_and_remember_the_size(app, page):
+    _open_chat(page, app)
+    _ask(page, "验证码能告诉别人吗")
+    msg = "#sg-chat .message.bot"
+    base = _font_px(page, msg)
+    assert base >= 20
+    for _ in range(6):
+        page.click("#sg-bigger")
+    bigger = _font_px(page, msg)
+    assert bigger >= 32 and bigger > base
+    page.reload()
+    page.wait_for_selector("#sg-send")
+    assert _font_px(page, "#sg-input textarea") >= 32  # remembered on the device
+    _shot(page, "04-senior-large-font")
+    for _ in range(10):
+        page.click("#sg-smaller")
+    assert _font_px(page, "#sg-input textarea") == pytest.approx(20)
+
+
+def _luminance(rgb: str) -> float:
+    parts = [float(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    lin = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in parts]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def test_sizes_line_height_and_contrast_meet_the_elder_rules(app, page):
+    _open_chat(page, app)
+    _ask(page, "微信的字太小了怎么调大")
+    body = page.eval_on_selector(
+        "#sg-chat .message.bot",
+        "e => { const s = getComputedStyle(e); return [parseFloat(s.fontSize), parseFloat(s.lineHeight), s.color]; }",
+    )
+    assert body[0] >= 20
+    assert body[1] / body[0] >= 1.5
+    boxes = page.eval_on_selector_all(
+        "button",
+        "bs => bs.filter(b => b.offsetParent !== null).map(b => { const r = b.getBoundingClientRect();"
+        " const s = getComputedStyle(b);"
+        " return [b.innerText.trim(), r.width, r.height, s.color, s.backgroundColor]; })",
+    )
+    assert len(boxes) >= 12
+    for label, width, height, fg, bg in boxes:
+        assert width >= 60 and height >= 60, f"tap target too small: {label!r} {width}x{height}"
+        if "rgba(0, 0, 0, 0)" not in bg:
+            assert _contrast(fg, bg) >= 4.5, f"low contrast on {label!r}: {fg} on {bg}"
+    assert _contrast(body[2], "rgb(255, 255, 255)") >= 4.5
+
+
+def test_staff_room_outline_practice_and_drill(app, page):
+    page.goto(app["public"] + "/staff")
+    page.wait_for_selector("text=备课室", timeout=60_000)
+    page.get_by_label("选择课程").click()
+    page.get_by_role("option").filter(has_text="安全账户").first.click()
+    page.wait_for_selector("text=讲课要点", timeout=20_000)
+    _shot(page, "05-staff-outline")
+    page.get_by_role("tab", name="模拟提问").click()
+    page.get_by_role("button", name="出一道题").click()
+    page.wait_for_selector("text=老人问", timeout=20_000)
+    page.get_by_label("您的回答（像对老人讲话一样）").fill("马上挂断电话，不要转账，自己打110问问。")
+    page.get_by_role("button", name="看看讲得怎么样").click()
+    page.wait_for_selector("text=参考回答", timeout=20_000)
+    _shot(page, "06-staff-practice")
+    page.get_by_role("tab", name="防骗演练").click()
+    page.get_by_role("button", name="开始演练").click()
+    page.wait_for_selector("text=第1句", timeout=20_000)
+    page.locator("label").filter(has_text="挂断").first.click()
+    page.get_by_role("button", name="就这么做").click()
+    page.wait_for_selector("text=这句话的破绽", timeout=20_000)
+    _shot(page, "07-staff-drill")
+
+
+def _login(pg, url: str, password: str) -> None:
+    pg.goto(url + "/")
+    pg.wait_for_selector("input[type=password]", timeout=30_000)
+    pg.locator("input:not([type=password])").first.fill("admin")
+    pg.locator("input[type=password]").fill(password)
+    pg.locator("input[type=password]").press("Enter")
+
+
+def test_desk_refuses_without_password_and_works_with_it(app, page):
+    page.goto(app["desk"] + "/")
+    page.wait_for_selector("input[type=password]", timeout=30_000)
+    _shot(page, "08-desk-login")
+    assert page.locator("text=重新索引").count() == 0  # nothing of the desk before login
+    _login(page, app["desk"], "wrong-password")
+    time.sleep(2)
+    assert page.locator("input[type=password]").count() == 1  # still the login form
+    assert page.locator("text=重新索引").count() == 0
+    _login(page, app["desk"], PASSWORD)
+    page.wait_for_selector("text=重新索引", timeout=30_000)
+    page.wait_for_selector("text=ai-face-swap-video-call.md", timeout=30_000)
+    _shot(page, "09-desk-lessons")
+
+
+def test_upload_then_reindex_makes_the_lesson_answerable(app, page, tmp_path):
+    lesson = tmp_path / "gas-meter-visit.md"
+    lesson.write_text(NEW_LESSON, "utf-8")
+    _login(page, app["desk"], PASSWORD)
+    page.wait_for_selector("text=重新索引", timeout=30_000)
+    with page.expect_file_chooser() as chooser:
+        page.click("button.upload-container")
+    chooser.value.set_files(str(lesson))
+    page.wait_for_selector("text=gas-meter-visit.md", timeout=20_000)
+    page.get_by_role("button", name="上传并校验").click()
+    page.wait_for_selector("text=已加入", timeout=30_000)
+    page.get_by_role("button", name="重新索引").click()
+    page.wait_for_selector("text=索引完成", timeout=120_000)
+    _shot(page, "10-desk-after-reindex")
+    assert (app["dir"] / "knowledge" / "gas-meter-visit.md").exists()
+
+    chat = page.context.new_page()
+    _open_chat(chat, app)
+    text = _ask(chat, "燃气公司的人上门说我家燃气表要换 要交八百块")
+    assert "《冒充燃气公司上门换燃气表》" in text
+
+
+def test_public_http_api_exposes_only_the_chat(app):
+    info = httpx.get(app["public"] + "/gradio_api/info", timeout=10).json()
+    names = set(info.get("named_endpoints", {})) | set(info.get("unnamed_endpoints", {}))
+    assert names <= {"/chat"}, names
+    for path in ("/gradio_api/upload", "/gradio_api/info"):
+        r = httpx.get(app["desk"] + path, timeout=10)
+        assert r.status_code in (401, 403, 405) or "Login" in r.text
+
+
+def test_chat_streams_over_http(app):
+    from gradio_client import Client
+
+    client = Client(app["public"] + "/", verbose=False)
+    job = client.submit("我刚把验证码告诉客服了 怎么办", [], api_name="/chat")
+    outputs = list(job)
+    final = job.result()
+    assert len(outputs) >= 2  # pieces arrived before the end
+    text = str(final[0][-1]["content"])
+    assert text.index("110") < text.index("来自课程")  # the card comes before the guidance
