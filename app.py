@@ -232,7 +232,9 @@ def build_public(assistant: Assistant, settings: Settings) -> Any:
                 api_visibility="private",
                 show_progress="hidden",
             )
-        help_btn.click(emergency, inputs=[chat], outputs=[chat], api_visibility="private", queue=False)
+        help_btn.click(
+            emergency, inputs=[chat], outputs=[chat], api_visibility="private", queue=False
+        )
         new.click(lambda: ([], ""), outputs=[chat, box], api_visibility="private", queue=False)
         smaller.click(None, js="() => sgFont(-2)")
         bigger.click(None, js="() => sgFont(2)")
@@ -296,8 +298,14 @@ def build_staff(assistant: Assistant) -> None:
         if choice is None:
             return _drill_view(steps, i, "请先选一个做法。")
         right = step.choices.index(choice) == step.safe_index
-        verdict = "✅ 做得对！" if right else f"⚠️ 这样做有危险。更稳妥的是：{step.choices[step.safe_index]}"
-        return _drill_view(steps, i, f"{verdict}\n\n**这句话的破绽**：{step.red_flag}", answered=True)
+        verdict = (
+            "✅ 做得对！"
+            if right
+            else f"⚠️ 这样做有危险。更稳妥的是：{step.choices[step.safe_index]}"
+        )
+        return _drill_view(
+            steps, i, f"{verdict}\n\n**这句话的破绽**：{step.red_flag}", answered=True
+        )
 
     def drill_next(steps: list, i: int):
         return _drill_view(steps, i + 1, "")
@@ -319,8 +327,12 @@ def build_staff(assistant: Assistant) -> None:
         make = gr.Button("生成提纲")
         outline_md = gr.Markdown()
         download = gr.File(label="下载可打印的提纲（HTML，可直接打印）")
-        make.click(show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private")
-        pick.change(show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private")
+        make.click(
+            show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private"
+        )
+        pick.change(
+            show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private"
+        )
     with gr.Tab("模拟提问"):
         state = gr.State(None)
         new_q = gr.Button("出一道题")
@@ -328,7 +340,12 @@ def build_staff(assistant: Assistant) -> None:
         reply = gr.Textbox(label="您的回答（像对老人讲话一样）", lines=4)
         check = gr.Button("看看讲得怎么样", variant="primary")
         feedback = gr.Markdown()
-        new_q.click(ask_practice, inputs=[pick], outputs=[question, state, reply, feedback], api_visibility="private")
+        new_q.click(
+            ask_practice,
+            inputs=[pick],
+            outputs=[question, state, reply, feedback],
+            api_visibility="private",
+        )
         check.click(grade, inputs=[state, reply], outputs=[feedback], api_visibility="private")
     with gr.Tab("防骗演练"):
         steps_state, idx_state = gr.State([]), gr.State(0)
@@ -340,8 +357,15 @@ def build_staff(assistant: Assistant) -> None:
         nxt = gr.Button("下一句")
         outs = [steps_state, idx_state, line_md, options, drill_fb]
         start.click(drill_start, inputs=[pick], outputs=outs, api_visibility="private")
-        choose.click(drill_choose, inputs=[steps_state, idx_state, options], outputs=outs, api_visibility="private")
-        nxt.click(drill_next, inputs=[steps_state, idx_state], outputs=outs, api_visibility="private")
+        choose.click(
+            drill_choose,
+            inputs=[steps_state, idx_state, options],
+            outputs=outs,
+            api_visibility="private",
+        )
+        nxt.click(
+            drill_next, inputs=[steps_state, idx_state], outputs=outs, api_visibility="private"
+        )
 
 
 # ---------------------------------------------------------------- content desk
@@ -356,7 +380,9 @@ def build_desk(assistant: Assistant, settings: Settings) -> Any:
 
     def table():
         index = assistant.retriever.index
-        rows, problems = lesson_rows(settings.knowledge_dir, {d: r.chunks for d, r in index.lessons.items()})
+        rows, problems = lesson_rows(
+            settings.knowledge_dir, {d: r.chunks for d, r in index.lessons.items()}
+        )
         data = [[r.source_file, r.title, r.topic, r.updated, r.chunks, r.status] for r in rows]
         files = [r.source_file for r in rows]
         text = "\n".join(f"- `{p}`" for p in problems) or "全部课程文件校验通过。"
@@ -368,7 +394,9 @@ def build_desk(assistant: Assistant, settings: Settings) -> Any:
         payload = []
         for f in files:
             path = Path(f if isinstance(f, str) else f.name)
-            payload.append((Path(getattr(f, "orig_name", None) or path.name).name, path.read_bytes()))
+            payload.append(
+                (Path(getattr(f, "orig_name", None) or path.name).name, path.read_bytes())
+            )
         results = accept_upload(settings.knowledge_dir, payload, settings.upload_max_bytes)
         lines = [f"- {'✅' if r.ok else '❌'} {r.name}：{r.message}" for r in results]
         return "\n".join(lines) + "\n\n上传后请点“重新索引”。", *table()
@@ -384,13 +412,17 @@ def build_desk(assistant: Assistant, settings: Settings) -> Any:
     def reindex(progress=gr.Progress()):  # noqa: B008 (the Gradio idiom)
         progress(0, desc="准备中")
         report = assistant.store.ingest(
-            progress=lambda done, total: progress(done / max(total, 1), desc=f"向量化 {done}/{total}")
+            progress=lambda done, total: progress(
+                done / max(total, 1), desc=f"向量化 {done}/{total}"
+            )
         )
         lines = [f"索引完成：{report.summary()}"] + [f"- `{p}`" for p in report.problems]
         return "\n".join(lines), *table()
 
     def evaluate(names: list[str]):
-        text, charts = run_eval_sets(assistant, names or ["retrieval", "answers"], settings.data_dir / "reports")
+        text, charts = run_eval_sets(
+            assistant, names or ["retrieval", "answers"], settings.data_dir / "reports"
+        )
         return text, [str(c) for c in charts]
 
     def gaps():
@@ -418,20 +450,34 @@ def build_desk(assistant: Assistant, settings: Settings) -> Any:
             outs = [grid, victim, problems]
             refresh.click(table, outputs=outs, api_visibility="private")
             up.click(upload, inputs=[files], outputs=[status, *outs], api_visibility="private")
-            rm.click(remove, inputs=[victim, sure], outputs=[status, *outs], api_visibility="private")
-            again.click(reindex, outputs=[status, *outs], api_visibility="private", concurrency_limit=1)
+            rm.click(
+                remove, inputs=[victim, sure], outputs=[status, *outs], api_visibility="private"
+            )
+            again.click(
+                reindex, outputs=[status, *outs], api_visibility="private", concurrency_limit=1
+            )
             desk.load(table, outputs=outs, api_visibility="private")
         with gr.Tab("评测"):
             sets = gr.CheckboxGroup(
-                ["retrieval", "answers", "unanswerable"], value=["retrieval", "answers"], label="评测集"
+                ["retrieval", "answers", "unanswerable"],
+                value=["retrieval", "answers"],
+                label="评测集",
             )
             run = gr.Button("运行评测", variant="primary")
             metrics = gr.Markdown()
             gallery = gr.Gallery(label="图表", columns=2)
-            run.click(evaluate, inputs=[sets], outputs=[metrics, gallery], api_visibility="private", concurrency_limit=1)
+            run.click(
+                evaluate,
+                inputs=[sets],
+                outputs=[metrics, gallery],
+                api_visibility="private",
+                concurrency_limit=1,
+            )
         with gr.Tab("答不上来的问题"):
             load_gaps = gr.Button("刷新")
-            gap_table = gr.Dataframe(headers=["次数", "例句", "最接近的主题", "最近一次"], interactive=False, wrap=True)
+            gap_table = gr.Dataframe(
+                headers=["次数", "例句", "最接近的主题", "最近一次"], interactive=False, wrap=True
+            )
             load_gaps.click(gaps, outputs=[gap_table], api_visibility="private")
     return desk
 
@@ -442,7 +488,9 @@ def build_desk(assistant: Assistant, settings: Settings) -> Any:
 def main() -> None:
     """Start the public app (and the content desk when BOT_ADMIN_PASSWORD is set)."""
     apply_offline_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = load_settings()
     try:
         assistant = build_assistant(settings)

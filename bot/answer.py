@@ -33,8 +33,7 @@ PROMPT = (
     "比如：“有人说是公安局的，让我转账”，“验证码能告诉别人吗”。"
 )
 UNSURE = (
-    "这个问题我还不太确定，怕说错了耽误您。"
-    "您可以问问网点的工作人员，或者拨打96110反诈专线咨询。"
+    "这个问题我还不太确定，怕说错了耽误您。您可以问问网点的工作人员，或者拨打96110反诈专线咨询。"
 )
 TRUNCATED = "您说的内容比较长，我先按前面的部分回答。"
 STEPS_INTRO = "您可以这样做："
@@ -115,17 +114,25 @@ def compose(
     """A short grounded reply from one lesson's sections (about 200 汉字 unless more is asked)."""
     more = bool(MORE.search(question))
     parts: list[str] = []
+
+    def items(name: str) -> list[str]:
+        # A lesson line telling seniors to move money or give a code (a bad edit or an injected
+        # upload) is never shown, least of all under the emergency card.
+        return [i for i in iter_section_items(lesson.section(name)) if not advises_harm(i)]
+
     if emergency:
-        after = list(iter_section_items(lesson.section("如果已经上当")))
+        after = items("如果已经上当")
         extra = [a for a in after if not re.search(r"110|96110|止付|冻结", a)][:2]
         if extra:
             parts += [AFTER_INTRO, numbered(extra)]
     else:
         reminder = lesson.section("一句话提醒").strip()
-        if reminder:
+        if reminder and not advises_harm(reminder):
             parts.append(reminder)
         faq = pick_faq(lesson, passages)
-        steps = list(iter_section_items(lesson.section("正确做法")))
+        if faq and advises_harm(faq):
+            faq = None
+        steps = items("正确做法")
         if faq and not more:
             parts.append(faq)
         elif steps:
@@ -133,10 +140,10 @@ def compose(
         else:
             # A lesson without the standard sections (e.g. an uploaded .docx): quote the best passage.
             best = next((p for p in passages if p.doc_id == lesson.doc_id), None)
-            if best is not None:
+            if best is not None and not advises_harm(best.text):
                 parts.append(best.text)
         if more:
-            flags = list(iter_section_items(lesson.section("怎么识破")))
+            flags = items("怎么识破")
             if flags:
                 parts += [FLAGS_INTRO, numbered(flags[:4])]
     parts.append(SOURCE_LINE.format(title=lesson.title))
@@ -181,22 +188,33 @@ def excerpts_block(lessons: list[tuple[LessonRecord, list[Passage]]]) -> str:
     """The lesson excerpts, fenced as data (never as instructions)."""
     blocks = []
     for lesson, passages in lessons:
-        texts = [lesson.section("一句话提醒"), lesson.section("正确做法"), lesson.section("如果已经上当")]
+        texts = [
+            lesson.section("一句话提醒"),
+            lesson.section("正确做法"),
+            lesson.section("如果已经上当"),
+        ]
         texts += [p.text for p in passages if p.doc_id == lesson.doc_id][:3]
         body = "\n".join(t.replace("</课程资料>", "") for t in texts if t)
         blocks.append(f"<课程资料 课程名=《{lesson.title}》>\n{body}\n</课程资料>")
     return "\n".join(blocks)
 
 
-def unsafe_reason(text: str) -> str | None:
-    """Why an LLM reply must not be shown (None when it is fine)."""
-    if not text.strip():
-        return "empty"
+def advises_harm(text: str) -> bool:
+    """True when the text tells the reader to move money or hand over a code or password."""
     for m in _UNSAFE.finditer(text):
         before = _CLAUSE_END.split(text[max(0, m.start() - 12) : m.start()])[-1]
         after = _SENTENCE_END.split(text[m.end() :], maxsplit=1)[0]
         if not (_WARNING_BEFORE.search(before + m.group()) or _WARNING_AFTER.search(after)):
-            return "advises a transfer or sharing a code"
+            return True
+    return False
+
+
+def unsafe_reason(text: str) -> str | None:
+    """Why an LLM reply must not be shown (None when it is fine)."""
+    if not text.strip():
+        return "empty"
+    if advises_harm(text):
+        return "advises a transfer or sharing a code"
     for number in _PHONE_LIKE.findall(text):
         groups = re.split(r"[- ]", number)
         if all(g in HOTLINES for g in groups):

@@ -30,7 +30,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.pipeline import build_assistant
 
     settings = _settings(args)
-    names = args.set or ["retrieval", "answers"]
+    names = args.set or sorted(p.stem for p in settings.evals_dir.glob("*.jsonl"))
     try:
         paths = [resolve_set(n, settings.evals_dir) for n in names]
         sets = [(p, load_cases(p)) for p in paths]
@@ -150,10 +150,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmark against the textbook LangChain RAG")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="smaller scale corpus (for smoke tests)")
+    p.add_argument("--scale", type=int, help="chunks in the synthetic scale corpus (default 10000)")
+    p.add_argument("--chroma-host", dest="bench_chroma_host", help="run against a Chroma server")
+    p.add_argument("--chroma-port", dest="bench_chroma_port", type=int, default=8000)
     p.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import run_bench
 
+    args.chroma_host = args.bench_chroma_host or args.chroma_host
+    args.chroma_port = (
+        args.bench_chroma_port if args.bench_chroma_host else (args.chroma_port or 8000)
+    )
     return run_bench(args)

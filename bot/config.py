@@ -76,9 +76,9 @@ class Settings(BaseSettings):
         return self.data_dir / "unanswered.jsonl"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (and .env), with explicit overrides on top."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+def load_settings(*, env_file: bool = True, **overrides: object) -> Settings:
+    """Read settings from the environment (and .env unless env_file=False), overrides on top."""
+    return Settings(_env_file=".env" if env_file else None, **overrides)  # type: ignore[call-arg,arg-type]
 
 
 def apply_offline_env() -> None:

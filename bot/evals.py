@@ -136,51 +136,58 @@ def run_cases(
     cases: list[Case],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Row]:
-    """Ask every case in one process; one row per case, in order."""
+    """Ask every case in one process; one row per case, in order (nothing goes to the gap report)."""
     rows = []
-    for i, case in enumerate(cases):
-        start = time.perf_counter()
-        answer = assistant.ask(case.question, list(case.history) or None)
-        latency = (time.perf_counter() - start) * 1000
-        passages = list(answer.passages)
-        if len(passages) < 5:
-            query = clean_input(case.question, assistant.settings.max_question_chars).text
-            passages = assistant.retriever.search(redact(query), k=5) if query else []
-        failures = check_answer(case, answer.text, answer.kind, answer.emergency)
-        topic_rank = _first_topic_rank(passages, case.topics)
-        if (
-            case.topics
-            and case.expect in (None, "answer")
-            and not case.include_all
-            and topic_rank is None
-        ):
-            failures.append("expected topic not in the top 3")
-        rows.append(
-            Row(
-                id=case.id,
-                question=redact(case.question)[:500],
-                topics=list(case.topics),
-                retrieved=[
-                    {"doc_id": p.doc_id, "topic": p.topic, "title": p.title, "score": p.score}
-                    for p in passages[:5]
-                ],
-                answer=answer.text,
-                kind=answer.kind,
-                emergency=answer.emergency,
-                passed=not failures,
-                failures=failures,
-                latency_ms=round(latency, 2),
-                expected_emergency=case.emergency,
-                expect=case.expect,
-                confidence=answer.confidence,
-                answer_checked=bool(
-                    case.include_all or case.exclude or case.emergency is not None or case.expect
-                ),
-            )
-        )
-        if progress:
-            progress(i + 1, len(cases))
+    saved, assistant.record_gaps = assistant.record_gaps, False
+    try:
+        for i, case in enumerate(cases):
+            rows.append(_run_case(assistant, case))
+            if progress:
+                progress(i + 1, len(cases))
+    finally:
+        assistant.record_gaps = saved
     return rows
+
+
+def _run_case(assistant, case: Case) -> Row:
+    """Ask one case and check what came back."""
+    start = time.perf_counter()
+    answer = assistant.ask(case.question, list(case.history) or None)
+    latency = (time.perf_counter() - start) * 1000
+    passages = list(answer.passages)
+    if len(passages) < 5:
+        query = clean_input(case.question, assistant.settings.max_question_chars).text
+        passages = assistant.retriever.search(redact(query), k=5) if query else []
+    failures = check_answer(case, answer.text, answer.kind, answer.emergency)
+    topic_rank = _first_topic_rank(passages, case.topics)
+    if (
+        case.topics
+        and case.expect in (None, "answer")
+        and not case.include_all
+        and topic_rank is None
+    ):
+        failures.append("expected topic not in the top 3")
+    return Row(
+        id=case.id,
+        question=redact(case.question)[:500],
+        topics=list(case.topics),
+        retrieved=[
+            {"doc_id": p.doc_id, "topic": p.topic, "title": p.title, "score": p.score}
+            for p in passages[:5]
+        ],
+        answer=answer.text,
+        kind=answer.kind,
+        emergency=answer.emergency,
+        passed=not failures,
+        failures=failures,
+        latency_ms=round(latency, 2),
+        expected_emergency=case.emergency,
+        expect=case.expect,
+        confidence=answer.confidence,
+        answer_checked=bool(
+            case.include_all or case.exclude or case.emergency is not None or case.expect
+        ),
+    )
 
 
 def _topic_ranking(retrieved: list[dict]) -> list[str]:

@@ -49,12 +49,18 @@ class IngestReport:
     seconds: float
     generation: str
     problems: tuple[str, ...] = ()
+    kept_previous: int = 0  # files that now fail validation, served from their last good version
 
     def summary(self) -> str:
+        kept = (
+            f"; kept the last good version of {self.kept_previous} file(s) with errors"
+            if self.kept_previous
+            else ""
+        )
         return (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged} documents; {self.chunks} chunks "
-            f"({self.embedded_chunks} embedded) in {self.seconds:.2f} s"
+            f"({self.embedded_chunks} embedded) in {self.seconds:.2f} s{kept}"
         )
 
 
@@ -99,6 +105,12 @@ def _record(lesson: Lesson, chunks: int) -> LessonRecord:
     )
 
 
+def _record_from_json(d: dict) -> LessonRecord:
+    return LessonRecord(
+        **{**d, "aliases": tuple(d["aliases"]), "sections": tuple(map(tuple, d["sections"]))}
+    )
+
+
 def chroma_client(settings: Settings) -> Any:
     """An embedded Chroma client, or an HTTP client when a server is configured."""
     import chromadb
@@ -131,16 +143,7 @@ class Index:
         self.collection = collection
         self.chunks = [Chunk(**c) for c in raw_chunks]
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self.lessons = {
-            d["doc_id"]: LessonRecord(
-                **{
-                    **d,
-                    "aliases": tuple(d["aliases"]),
-                    "sections": tuple(map(tuple, d["sections"])),
-                }
-            )
-            for d in raw_lessons
-        }
+        self.lessons = {d["doc_id"]: _record_from_json(d) for d in raw_lessons}
         self.vocab = self.bm25.vocab_dict
 
     @property
@@ -258,8 +261,8 @@ class IndexStore:
             self._collect_garbage(keep={report.generation, live})
         return report
 
-    def _previous_state(self) -> tuple[str, dict, list[dict], np.ndarray] | None:
-        """(generation, manifest, chunks, vectors) of the live index if it can be reused."""
+    def _previous_state(self) -> tuple[str, dict, list[dict], np.ndarray, list[dict]] | None:
+        """(generation, manifest, chunks, vectors, lessons) of the live index if reusable."""
         try:
             generation = self.current_generation()
         except IndexCorruptError:
@@ -271,6 +274,7 @@ class IndexStore:
             manifest = json.loads((gen_dir / "manifest.json").read_text("utf-8"))
             chunks = json.loads((gen_dir / "chunks.json").read_text("utf-8"))
             vectors = np.load(gen_dir / "vectors.npy")
+            lessons = json.loads((gen_dir / "lessons.json").read_text("utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
@@ -279,12 +283,12 @@ class IndexStore:
             return None
         if manifest.get("chunk_chars") != self.settings.chunk_chars or len(chunks) != len(vectors):
             return None
-        return generation, manifest, chunks, vectors
+        return generation, manifest, chunks, vectors, lessons
 
     def _build(
         self,
         scan: KnowledgeScan,
-        old: tuple[str, dict, list[dict], np.ndarray] | None,
+        old: tuple[str, dict, list[dict], np.ndarray, list[dict]] | None,
         progress: Progress | None,
         start: float,
     ) -> IngestReport:
@@ -319,6 +323,7 @@ class IndexStore:
             chunks.extend(lesson_chunks)
             records.append(_record(lesson, len(lesson_chunks)))
             files[rel] = {"sha256": lesson.sha256, "doc_id": lesson.doc_id}
+        kept = self._keep_last_good(scan, old, old_rows, chunks, vectors, records, files)
         removed = len(set(old_files) - set(files))
 
         todo = [i for i, v in enumerate(vectors) if v is None]
@@ -375,7 +380,40 @@ class IndexStore:
             seconds=time.perf_counter() - start,
             generation=generation,
             problems=tuple(str(p) for p in scan.problems),
+            kept_previous=kept,
         )
+
+    @staticmethod
+    def _keep_last_good(
+        scan: KnowledgeScan,
+        old: tuple[str, dict, list[dict], np.ndarray, list[dict]] | None,
+        old_rows: dict[str, list[int]],
+        chunks: list[Chunk],
+        vectors: list[np.ndarray | None],
+        records: list[LessonRecord],
+        files: dict[str, dict],
+    ) -> int:
+        """Carry over indexed files that now fail validation: a bad edit must not lose a lesson."""
+        if old is None:
+            return 0
+        broken = {p.path for p in scan.errors}
+        old_lessons = {d["source_file"]: d for d in old[4]}
+        taken = {r.doc_id for r in records}
+        kept = 0
+        for rel, info in old[1]["files"].items():
+            record = old_lessons.get(rel)
+            if rel in files or rel not in broken or rel not in old_rows or record is None:
+                continue
+            if record["doc_id"] in taken:
+                continue
+            for i in old_rows[rel]:
+                chunks.append(Chunk(**old[2][i]))
+                vectors.append(old[3][i])
+            records.append(_record_from_json(record))
+            files[rel] = info
+            taken.add(record["doc_id"])
+            kept += 1
+        return kept
 
     def _write_chroma(self, generation: str, chunks: list[Chunk], matrix: np.ndarray) -> None:
         collection = self.client.create_collection(

@@ -38,7 +38,11 @@ class Outline:
         lines = [f"# 备课提纲：{self.title}", "", f"**一句话提醒**：{self.reminder}", ""]
         lines += ["## 讲课要点", *[f"{i}. {p}" for i, p in enumerate(self.talking_points, 1)], ""]
         lines += ["## 案例故事", self.case_story or "（本课没有案例）", ""]
-        lines += ["## 关键步骤（正确做法）", *[f"{i}. {s}" for i, s in enumerate(self.steps, 1)], ""]
+        lines += [
+            "## 关键步骤（正确做法）",
+            *[f"{i}. {s}" for i, s in enumerate(self.steps, 1)],
+            "",
+        ]
         lines += ["## 怎么识破", *[f"{i}. {s}" for i, s in enumerate(self.red_flags, 1)], ""]
         lines += ["## 老人可能会问"]
         for q, a in self.questions:
@@ -71,7 +75,9 @@ class Outline:
 
 def _talk_parts(text: str) -> tuple[list[str], str, str]:
     points = list(iter_section_items(text))
-    case = next((line.split("：", 1)[1] for line in text.splitlines() if line.startswith("案例：")), "")
+    case = next(
+        (line.split("：", 1)[1] for line in text.splitlines() if line.startswith("案例：")), ""
+    )
     timing = next(
         (line.split("：", 1)[1] for line in text.splitlines() if line.startswith("时长建议：")), ""
     )
@@ -142,7 +148,8 @@ def _words(text: str) -> set[str]:
 def score_answer(practice: Practice, answer: str) -> Feedback:
     """Compare a staff member's answer with the lesson's key points (content-word overlap)."""
     said = _words(answer) | {t for t in tokenize(answer) if t.startswith("~")}
-    covered, missed = [], []
+    covered: list[str] = []
+    missed: list[str] = []
     for point in practice.key_points:
         words = _words(point)
         grams = {t for t in tokenize(point) if t.startswith("~")}
@@ -183,7 +190,7 @@ def _best_match(text: str, candidates: list[str], used: set[int]) -> int:
 def drill(lesson: LessonRecord, rng: random.Random | None = None) -> list[DrillStep]:
     """The lesson's scammer lines in order, each with choices and the red flag it shows."""
     rng = rng or random.Random(lesson.doc_id)
-    lines = [line.strip("“”\"") for line in iter_section_items(lesson.section("骗子怎么说"))]
+    lines = [line.strip('“”"') for line in iter_section_items(lesson.section("骗子怎么说"))]
     flags = list(iter_section_items(lesson.section("怎么识破")))
     steps = list(iter_section_items(lesson.section("正确做法")))
     used_flags: set[int] = set()

@@ -23,6 +23,6 @@ def make_chat_model(settings: Settings) -> Any:
         timeout=settings.llm_timeout_s,
         max_retries=0,
         temperature=settings.llm_temperature,
-        max_tokens=400,
+        max_completion_tokens=400,
         streaming=True,
     )

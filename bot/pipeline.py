@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,9 @@ from bot.safety import (
 log = logging.getLogger("bot")
 
 History = Sequence[Any]  # strings (earlier user turns) or {"role", "content"} messages
-_FOLLOW_UP = re.compile(r"^(?:那|那么|还有|然后|所以|这|他|她|它|对方|刚才|上面|你说的|那个|这个)|刚才|我说的那个|还有呢")
+_FOLLOW_UP = re.compile(
+    r"^(?:那|那么|还有|然后|所以|这|他|她|它|对方|刚才|上面|你说的|那个|这个)|刚才|我说的那个|还有呢"
+)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Assistant:
     store: IndexStore
     retriever: Retriever
     chat_model: Any = None
+    record_gaps: bool = True  # off while evaluating, so eval questions never reach the gap report
 
     # ------------------------------------------------------------ public
     def ask(self, question: str, history: History | None = None) -> A.Answer:
@@ -68,7 +71,7 @@ class Assistant:
         yield result
 
     # ------------------------------------------------------------ steps
-    def _reply(self, question: str, history: History | None) -> Iterator[str]:
+    def _reply(self, question: str, history: History | None) -> Generator[str, None, A.Answer]:
         clean = clean_input(question, self.settings.max_question_chars)
         text = clean.text
         if is_junk(text):
@@ -105,7 +108,7 @@ class Assistant:
         if lesson is None or confidence < self.settings.min_confidence:
             kind = "emergency" if emergency else "unsure"
             body = "" if emergency else A.UNSURE
-            if not emergency:
+            if not emergency and self.record_gaps:
                 record_unanswered(
                     self.settings.unanswered_path,
                     safe,
@@ -126,16 +129,15 @@ class Assistant:
             )
 
         used_llm = False
-        body = None
+        reply: str | None = None
         if self.chat_model is not None and not emergency:
-            body = yield from self._llm_body(safe, lesson, passages)
-            used_llm = body is not None
-        if body is None:
-            body = A.compose(safe, lesson, passages, emergency=emergency)
-            for line in body.splitlines(keepends=True):
-                yield line
+            reply = yield from self._llm_body(safe, lesson, passages)
+            used_llm = reply is not None
+        if reply is None:
+            reply = A.compose(safe, lesson, passages, emergency=emergency)
+            yield from reply.splitlines(keepends=True)
         return A.Answer(
-            text="\n".join([*head, body]),
+            text="\n".join([*head, reply]),
             sources=sources,
             emergency=emergency,
             confidence=confidence,
@@ -149,7 +151,9 @@ class Assistant:
     def _query(self, question: str, history: History | None) -> str:
         """The retrieval query: a follow-up is read together with the turn before it."""
         earlier = [_content(h) for h in (history or []) if _is_user(h)]
-        earlier = [redact(clean_input(e, self.settings.max_question_chars).text) for e in earlier if e]
+        earlier = [
+            redact(clean_input(e, self.settings.max_question_chars).text) for e in earlier if e
+        ]
         if earlier and (_FOLLOW_UP.search(question) or len(question) <= 10):
             return f"{earlier[-1]} {question}"
         return question
@@ -173,7 +177,7 @@ class Assistant:
 
     def _llm_body(
         self, question: str, lesson: LessonRecord, passages: list[Passage]
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, str | None]:
         """Stream a checked LLM reply; returns None (after yielding nothing unsafe) on any failure."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -191,8 +195,10 @@ class Assistant:
         try:
             chunks = (c.content for c in self.chat_model.stream(messages))
             for sentence in A.sentences_of(c if isinstance(c, str) else "" for c in chunks):
-                if A.unsafe_reason(sentence):
-                    raise ValueError(A.unsafe_reason(sentence))
+                # a bare line break between sentences is not an empty reply
+                reason = A.unsafe_reason(sentence) if sentence.strip() else None
+                if reason:
+                    raise ValueError(reason)
                 shown.append(sentence)
                 yield sentence
         except Exception as exc:  # timeouts, refused connections, bad output: all fall back
@@ -260,6 +266,9 @@ def build_assistant(
         max_chars=settings.max_question_chars,
         reranker=reranker,
     )
-    return Assistant(settings, embeddings, store, retriever, chat_model or make_chat_model(settings))
-
-
+    # Load the encoder's weights and jieba's dictionary now, not on a senior's first question.
+    retriever.search("预热")
+    embeddings.embed_query_vector.cache_clear()
+    return Assistant(
+        settings, embeddings, store, retriever, chat_model or make_chat_model(settings)
+    )

@@ -108,7 +108,9 @@ class Retriever:
         per_doc: dict[str, list[float]] = {}
         for pos, score in fused.items():
             per_doc.setdefault(index.chunks[pos].doc_id, []).append(score)
-        doc_score = {d: sum(sorted(v, reverse=True)[: self.doc_evidence]) for d, v in per_doc.items()}
+        doc_score = {
+            d: sum(sorted(v, reverse=True)[: self.doc_evidence]) for d, v in per_doc.items()
+        }
         return sorted(
             fused.items(), key=lambda item: (-doc_score[index.chunks[item[0]].doc_id], -item[1])
         )

@@ -29,9 +29,7 @@ def clean_input(raw: str | None, max_chars: int) -> CleanInput:
     text = unicodedata.normalize("NFKC", raw)
     text = html.unescape(_TAG.sub(" ", text))
     text = _TAG.sub(" ", text).replace("<", " ").replace(">", " ")
-    text = "".join(
-        ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else " " for ch in text
-    )
+    text = "".join(ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     text = re.sub(r"\n{2,}", "\n", text).strip()
     truncated = len(text) > max_chars
@@ -76,7 +74,9 @@ _CODE = re.compile(
 )
 _CODE_AFTER = re.compile(r"(?<!\d)(\d{4,8})(?!\d)[^0-9\n]{0,6}(?:是验证码|验证码|这个码)")
 _SMS_NUMBER = re.compile(r"(?:短信里的|短信上的|收到的?)(\d{4,8})(?!\d)")
-_PASSWORD = re.compile(r"(?:密码|口令|password)\s*(?:是|为|:|：|=)?\s*([A-Za-z0-9!@#$%^&*._-]{4,32})", re.I)
+_PASSWORD = re.compile(
+    r"(?:密码|口令|password)\s*(?:是|为|:|：|=)?\s*([A-Za-z0-9!@#$%^&*._-]{4,32})", re.I
+)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -152,13 +152,22 @@ def redact(text: str, found: list[Sensitive] | None = None) -> str:
 # ---------------------------------------------------------------- emergencies
 
 _CLAUSE = re.compile(r"[，,。.！!？?；;…\n ]+")
-_MONEY = r"(?:钱|元|块|万|千|百|款|退休金|存款|积蓄|钞票|工资|养老金|押金|税费|保证金|手续费|会员费)"
+_MONEY = (
+    r"(?:钱|元|块|万|千|百|款|退休金|存款|积蓄|钞票|工资|养老金|押金|税费|保证金|手续费|会员费)"
+)
 _VERB = r"(?:转|汇|打|付|交|充|垫|存|投|买|给)"
 # Money already gone: "转了五万", "钱已经打过去了", "把退休金都打给那个女人了", "存到安全账户里了".
 _PAID = re.compile(
     _VERB + r"了.{0,8}?" + _MONEY + r"|"
-    r"把.{0,6}?" + _MONEY + r".{0,6}?" + _VERB + r".{0,14}?了|"
-    + _MONEY + r".{0,6}?" + _VERB + r"(?:过去|出去|进去|走)了|"
+    r"把.{0,6}?"
+    + _MONEY
+    + r".{0,6}?"
+    + _VERB
+    + r".{0,14}?了|"
+    + _MONEY
+    + r".{0,6}?"
+    + _VERB
+    + r"(?:过去|出去|进去|走)了|"
     r"(?:转|汇|付|打)(?:账|款)(?:了|过了|完了)|(?:转|汇|付)完(?:账|款|钱)|"
     # "打给我了" / "打到我家里来了" is a phone call, not a payment
     r"(?:转|汇)(?:给|到).{1,14}?了|打(?:给|到)(?!我).{1,14}?了|"
@@ -214,7 +223,7 @@ _FRAUD_CONTEXT = re.compile(
 )
 _OUT_OF_SCOPE = re.compile(
     r"天气|下雨|下雪|气温|几度|台风|冷不冷|热不热|刮风|"
-    r"(?:哪只|哪个|什么|推荐|买什么).{0,4}(?:股票|基金|币)|(?:股票|基金).{0,6}(?:涨|跌|买|推荐)|"
+    r"(?:哪只|哪个|什么|推荐|买什么).{0,6}(?:股票|基金|币)|(?:股票|基金).{0,6}(?:涨|跌|买|推荐)|"
     r"比特币|炒币|"
     r"(?:头疼|头痛|发烧|咳嗽|感冒|血压|血糖|糖尿病|心脏|胃疼|失眠|腰疼|关节|膝盖)"
     r".{0,12}(?:吃什么药|药|怎么治|加药|看什么科|要紧|能不能吃|能吃)|"
@@ -224,7 +233,9 @@ _OUT_OF_SCOPE = re.compile(
     r"怎么做.{0,3}好吃|菜谱|红烧|做饭|彩票号码|算命|星座"
 )
 # "教我识别冒充…", "帮我看看是不是冒充…": asking how to see through a scam is not asking to run one.
-_RECOGNISE = r"识|辨|分清|认出|看穿|揭穿|防|躲|避|提醒|看|查|判断|是不是|是否|有没有|知道|了解|举报|被"
+_RECOGNISE = (
+    r"识|辨|分清|认出|看穿|揭穿|防|躲|避|提醒|看|查|判断|是不是|是否|有没有|知道|了解|举报|被"
+)
 _DEFRAUD = re.compile(
     r"(?:帮我|教我|给我|替我|帮忙|我要|我想)(?:(?!" + _RECOGNISE + r").){0,10}?"
     r"(?:骗(?!子|局|术|了|过)|冒充|假装|钓鱼网站|木马|盗号|洗钱|套取|"

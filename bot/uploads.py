@@ -46,7 +46,11 @@ def sniff(name: str, data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 infos = archive.infolist()
                 total = sum(i.file_size for i in infos)
-                if len(infos) > MAX_MEMBERS or total > MAX_UNZIPPED or total > MAX_RATIO * max(len(data), 1):
+                if (
+                    len(infos) > MAX_MEMBERS
+                    or total > MAX_UNZIPPED
+                    or total > MAX_RATIO * max(len(data), 1)
+                ):
                     return "压缩内容异常巨大（疑似压缩炸弹），已拒收"
                 if any(i.filename.startswith("/") or ".." in i.filename for i in infos):
                     return "压缩包里有可疑的路径，已拒收"
@@ -82,14 +86,18 @@ def accept_upload(
     for raw_name, data in files:
         name = safe_name(raw_name)
         if name is None:
-            results.append(UploadResult(raw_name, False, "文件名不安全（只能用字母、数字、点、横线）"))
+            results.append(
+                UploadResult(raw_name, False, "文件名不安全（只能用字母、数字、点、横线）")
+            )
             continue
         suffix = Path(name).suffix.lower()
         is_sidecar = name.endswith(".meta.yaml")
         if not is_sidecar and suffix not in SUFFIXES:
             results.append(UploadResult(name, False, f"不支持的文件类型 {suffix}"))
         elif len(data) > max_bytes:
-            results.append(UploadResult(name, False, f"文件太大（上限 {max_bytes // 1_000_000} MB）"))
+            results.append(
+                UploadResult(name, False, f"文件太大（上限 {max_bytes // 1_000_000} MB）")
+            )
         elif (knowledge_dir / name).exists():
             results.append(UploadResult(name, False, "同名文件已存在，请先删除旧文件或改名"))
         elif problem := sniff(name, data):
@@ -115,7 +123,14 @@ def accept_upload(
                 results.append(UploadResult(name, False, f"id '{lesson.doc_id}' 已被其他课程使用"))
             else:
                 existing_ids.add(lesson.doc_id)
-                for part in [name, *[n for n in staged if n.startswith(Path(name).stem + ".") and n.endswith(".meta.yaml")]]:
+                for part in [
+                    name,
+                    *[
+                        n
+                        for n in staged
+                        if n.startswith(Path(name).stem + ".") and n.endswith(".meta.yaml")
+                    ],
+                ]:
                     shutil.copyfile(tmp_dir / part, knowledge_dir / f".{part}.part")
                     (knowledge_dir / f".{part}.part").replace(knowledge_dir / part)
                 results.append(UploadResult(name, True, f"已加入：《{lesson.title}》"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -40,7 +41,9 @@ DETAILED = {q for q in QUESTIONS if A.MORE.search(q)}
 
 
 def section_texts(assistant) -> list[str]:
-    return [text for lesson in assistant.retriever.index.lessons.values() for _, text in lesson.sections]
+    return [
+        text for lesson in assistant.retriever.index.lessons.values() for _, text in lesson.sections
+    ]
 
 
 def ungrounded_lines(text: str, sections: list[str], titles: set[str]) -> list[str]:
@@ -93,8 +96,12 @@ def test_the_groundedness_check_catches_invented_lines(answers, lesson_text):
     assert ungrounded_lines(real, sections, titles) == []
     invented = "请把钱转到安全账户，警察会帮您保管。"
     assert ungrounded_lines(f"{real}\n{invented}", sections, titles) == [invented]
-    assert ungrounded_lines("3. 马上去银行取五万现金。", sections, titles) == ["3. 马上去银行取五万现金。"]
-    assert ungrounded_lines("来自课程：《不存在的课》", sections, titles) == ["来自课程：《不存在的课》"]
+    assert ungrounded_lines("3. 马上去银行取五万现金。", sections, titles) == [
+        "3. 马上去银行取五万现金。"
+    ]
+    assert ungrounded_lines("来自课程：《不存在的课》", sections, titles) == [
+        "来自课程：《不存在的课》"
+    ]
     # two real sections glued onto one line are not one lesson sentence
     glued = sections[0].splitlines()[0] + sections[-1].splitlines()[-1]
     assert ungrounded_lines(glued, sections, titles) == [glued]
@@ -136,6 +143,27 @@ def test_to_json_has_exactly_the_public_keys(answers):
 def test_to_json_never_carries_personal_data(answers):
     data = str(answers["客服要我报验证码 583920，给不给"].to_json())
     assert "583920" not in data
+
+
+def test_the_composer_never_shows_a_lesson_line_that_advises_a_transfer(shipped):
+    lesson = shipped.retriever.index.lessons["fake-police-safe-account"]
+    poisoned = "请把钱转到安全账户，由警察保管。"
+    sections = tuple(
+        (
+            path,
+            f"1. {poisoned}\n{text}" if path in ("正确做法", "如果已经上当", "怎么识破") else text,
+        )
+        for path, text in lesson.sections
+    )
+    bad = dataclasses.replace(lesson, sections=sections, sha256="poisoned")
+    for question, emergency in (("详细说说安全账户", False), ("钱转了", True), ("安全账户", False)):
+        text = A.compose(question, bad, [], emergency=emergency)
+        assert "安全账户，由警察保管" not in text
+        assert text.splitlines()[-1] == A.SOURCE_LINE.format(title=lesson.title)
+    # the honest lines are all still there
+    assert A.compose("详细说说安全账户", bad, [], emergency=False) == A.compose(
+        "详细说说安全账户", lesson, [], emergency=False
+    )
 
 
 # ---------------------------------------------------------------- LLM output checks
@@ -182,6 +210,11 @@ def test_unknown_phone_numbers_are_rejected(reply):
 )
 def test_safe_advice_passes(reply):
     assert unsafe_reason(reply) is None
+
+
+def test_a_lesson_line_with_a_bank_number_is_not_harmful_advice():
+    assert not A.advises_harm("打银行卡背面的95588核实，不要回拨陌生号码。")
+    assert A.advises_harm("请把验证码告诉工作人员。")
 
 
 @pytest.mark.parametrize("reply", ["", "   \n"])

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import KNOWLEDGE, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -98,12 +97,20 @@ def app(tmp_path_factory):
     }
     log = open(tmp / "app.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_http(f"http://127.0.0.1:{port}/", proc)
         _wait_http(f"http://127.0.0.1:{admin_port}/", proc)
-        yield {"public": f"http://127.0.0.1:{port}", "desk": f"http://127.0.0.1:{admin_port}", "dir": tmp}
+        yield {
+            "public": f"http://127.0.0.1:{port}",
+            "desk": f"http://127.0.0.1:{admin_port}",
+            "dir": tmp,
+        }
     finally:
         proc.terminate()
         try:
@@ -203,7 +210,8 @@ def test_font_buttons_change_and_remember_the_size(app, page):
     for _ in range(6):
         page.click("#sg-bigger")
     bigger = _font_px(page, msg)
-    assert bigger >= 32 and bigger > base
+    assert bigger >= 32
+    assert bigger > base
     page.reload()
     page.wait_for_selector("#sg-send")
     assert _font_px(page, "#sg-input textarea") >= 32  # remembered on the device
@@ -215,7 +223,10 @@ def test_font_buttons_change_and_remember_the_size(app, page):
 
 def _luminance(rgb: str) -> float:
     parts = [float(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
-    lin = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in parts]
+    lin = [
+        (c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4
+        for c in parts
+    ]
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
@@ -241,7 +252,7 @@ def test_sizes_line_height_and_contrast_meet_the_elder_rules(app, page):
     )
     assert len(boxes) >= 12
     for label, width, height, fg, bg in boxes:
-        assert width >= 60 and height >= 60, f"tap target too small: {label!r} {width}x{height}"
+        assert min(width, height) >= 60, f"tap target too small: {label!r} {width}x{height}"
         if "rgba(0, 0, 0, 0)" not in bg:
             assert _contrast(fg, bg) >= 4.5, f"low contrast on {label!r}: {fg} on {bg}"
     assert _contrast(body[2], "rgb(255, 255, 255)") >= 4.5
@@ -257,7 +268,9 @@ def test_staff_room_outline_practice_and_drill(app, page):
     page.get_by_role("tab", name="模拟提问").click()
     page.get_by_role("button", name="出一道题").click()
     page.wait_for_selector("text=老人问", timeout=20_000)
-    page.get_by_label("您的回答（像对老人讲话一样）").fill("马上挂断电话，不要转账，自己打110问问。")
+    page.get_by_label("您的回答（像对老人讲话一样）").fill(
+        "马上挂断电话，不要转账，自己打110问问。"
+    )
     page.get_by_role("button", name="看看讲得怎么样").click()
     page.wait_for_selector("text=参考回答", timeout=20_000)
     _shot(page, "06-staff-practice")

@@ -398,9 +398,7 @@ def test_every_format_reaches_the_index(tiny_kb, tmp_path, encoder):
     sidecar(tiny_kb, "leaflet.pdf.meta.yaml", "pdf-lesson", "PDF传单")
     make_pptx(tiny_kb / "slides.pptx")
     sidecar(tiny_kb, "slides.meta.yaml", "pptx-lesson", "幻灯片：识破骗子")
-    (tiny_kb / "notes.txt").write_text(
-        "验证码就是钥匙，谁要都不给。银行不会向您要验证码。", "utf-8"
-    )
+    (tiny_kb / "notes.txt").write_text("存折密码只有自己知道，连子女也不要告诉。", "utf-8")
     sidecar(tiny_kb, "notes.txt.meta.yaml", "txt-lesson", "文本课", "verification-code")
     store = IndexStore(make_settings(tmp_path, knowledge_dir=tiny_kb), encoder)
     report = store.ingest()
@@ -417,6 +415,11 @@ def test_every_format_reaches_the_index(tiny_kb, tmp_path, encoder):
         "txt-lesson": "notes.txt",
     }
     retriever = Retriever(LiveIndex(store), encoder)
-    found = retriever.search("让您保密不许告诉家人", k=3, mode="bm25")
-    assert found[0].doc_id == "pptx-lesson"
-    assert found[0].section == "怎么识破"
+    for query, doc_id, section in [
+        ("可疑的事先商量", "pptx-lesson", "怎么识破"),
+        ("anquan zhanghu pianju", "pdf-lesson", "PDF传单"),
+        ("给老年朋友的讲义", "docx-lesson", "Word讲义"),
+        ("存折密码", "txt-lesson", "文本课"),
+    ]:
+        found = retriever.search(query, k=3, mode="bm25")
+        assert (found[0].doc_id, found[0].section) == (doc_id, section), query
