@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
     rrf_k: int = 10
     candidates: int = 30
+    exact_search_limit: int = Field(
+        default=50_000, description="embedded store: exact vector scan up to this many chunks; 0 = always Chroma"
+    )
     top_k: int = 5
 
     min_confidence: float = 0.40

@@ -6,12 +6,14 @@ import logging
 import re
 import time
 from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from bot import answer as A
 from bot.config import Settings
 from bot.embeddings import _Encoder, make_embeddings
+from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from bot.gaps import record_unanswered
 from bot.index import IndexStore, LessonRecord, LiveIndex
 from bot.llm import make_chat_model
@@ -25,6 +27,7 @@ from bot.safety import (
     is_out_of_scope,
     redact,
 )
+from bot.tokenize import warm_up
 
 log = logging.getLogger("bot")
 
@@ -239,6 +242,31 @@ def _content(item: Any) -> str:
     return content if isinstance(content, str) else str(content)
 
 
+def _open_index(store: IndexStore, build_if_missing: bool) -> LiveIndex:
+    """Open the live index; build it when missing, rebuild it when damaged or built otherwise."""
+    live = LiveIndex(store)
+    try:
+        if store.current_generation() is None:
+            if not build_if_missing:
+                raise IndexMissingError(f"no index in {store.root}: run `python -m bot ingest`")
+            log.info("no index yet: building it from %s", store.settings.knowledge_dir)
+            store.ingest()
+        live.get()  # open now: a broken index is reported at start-up, not at a question
+        return live
+    except (IndexCorruptError, IndexMismatchError) as exc:
+        if not build_if_missing:
+            raise
+        log.warning("%s -- rebuilding the index from %s", exc, store.settings.knowledge_dir)
+        if isinstance(exc, IndexCorruptError):
+            aside = store.quarantine()
+            if aside is not None:
+                log.warning("the damaged index was moved to %s", aside)
+        store.ingest(rebuild=True)
+        live = LiveIndex(store)
+        live.get()
+        return live
+
+
 def build_assistant(
     settings: Settings,
     *,
@@ -252,10 +280,12 @@ def build_assistant(
     """
     embeddings = embeddings or make_embeddings(settings)
     store = IndexStore(settings, embeddings)
-    if build_if_missing and store.current_generation() is None:
-        store.ingest()
-    live = LiveIndex(store)
-    live.get()  # open now: a broken index is reported at start-up, not at the first question
+    # The encoder's weights and jieba's dictionary load while the index opens (cold start).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loading = [pool.submit(embeddings.embed_query_vector, "预热"), pool.submit(warm_up)]
+        live = _open_index(store, build_if_missing)
+        for job in loading:
+            job.result()
     reranker = load_reranker(settings.reranker_model) if settings.reranker_model else None
     retriever = Retriever(
         live,
@@ -266,8 +296,7 @@ def build_assistant(
         max_chars=settings.max_question_chars,
         reranker=reranker,
     )
-    # Load the encoder's weights and jieba's dictionary now, not on a senior's first question.
-    retriever.search("预热")
+    retriever.search("预热")  # touch every path once, not on a senior's first question
     embeddings.embed_query_vector.cache_clear()
     return Assistant(
         settings, embeddings, store, retriever, chat_model or make_chat_model(settings)

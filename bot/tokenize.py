@@ -101,7 +101,7 @@ def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
+    tokenizer = jieba.Tokenizer(str(Path(__file__).parent / "data" / "jieba_dict.txt"))
     tokenizer.load_userdict(str(Path(__file__).parent / "data" / "userdict.txt"))
     return tokenizer
 

@@ -530,3 +530,23 @@ def test_chroma_server_mode(chroma_server, tmp_path, tiny_kb, encoder):
         _http_client(chroma_server).get_collection(f"silverguard-{second.generation}").count()
         == second.chunks
     )
+
+
+# ---------------------------------------------------------------- exact scan vs Chroma
+
+
+def test_exact_scan_and_the_chroma_query_agree(tmp_path, tiny_kb, encoder):
+    exact = IndexStore(make_settings(tmp_path, knowledge_dir=tiny_kb), encoder)
+    exact.ingest()
+    chroma = IndexStore(
+        make_settings(tmp_path, knowledge_dir=tiny_kb, exact_search_limit=0), encoder
+    )
+    by_exact, by_chroma = exact.open(), chroma.open()
+    assert by_exact.matrix is not None
+    assert by_chroma.matrix is None  # this one asks the Chroma collection
+    vector = encoder.embed_query_vector(POLICE_Q)
+    got_exact = by_exact.dense_search(vector, 5)
+    got_chroma = by_chroma.dense_search(vector, 5)
+    assert [pos for pos, _ in got_exact] == [pos for pos, _ in got_chroma]
+    for (_, a), (_, b) in zip(got_exact, got_chroma, strict=True):
+        assert a == pytest.approx(b, abs=1e-4)
