@@ -8,7 +8,7 @@ TORCH ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install browser run test test-fast lint format eval bench ingest check clean
+.PHONY: install browser run test test-fast lint format eval bench load ingest check clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,13 +38,13 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: install
-	$(BIN)/ruff check bot tests app.py
-	$(BIN)/ruff format --check bot tests app.py
+	$(BIN)/ruff check bot tests app.py scripts
+	$(BIN)/ruff format --check bot tests app.py scripts
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format bot tests app.py
-	$(BIN)/ruff check --fix bot tests app.py
+	$(BIN)/ruff format bot tests app.py scripts
+	$(BIN)/ruff check --fix bot tests app.py scripts
 
 check: install
 	$(BIN)/python -m bot check
@@ -57,6 +57,14 @@ eval: install
 
 bench: install
 	$(BIN)/python -m bot bench
+
+# Load test of an app that is ALREADY RUNNING (this starts nothing), loopback only:
+#   BOT_RATE_LIMIT_PER_MINUTE=100000 make run      # all load comes from one IP
+#   make load URL=http://127.0.0.1:7860 LOAD_ARGS="--sessions 50 --duration 60"
+URL ?= http://127.0.0.1:7860
+LOAD_ARGS ?=
+load: install
+	$(BIN)/python scripts/loadtest.py --url $(URL) $(LOAD_ARGS)
 
 clean:
 	rm -rf .silverguard reports artifacts

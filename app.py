@@ -9,6 +9,7 @@ import logging
 import random
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ log = logging.getLogger("silverguard.app")
 
 BUSY = "系统有点忙，请稍等一下再问，或者问问网点的工作人员。"
 TOO_FAST = "您问得有点快了，请歇一歇，过一分钟再问。"
+# Pieces that arrive closer together than this go out as one update: every update is one more
+# postprocess and event in Gradio, and the composer's lines all arrive within a millisecond
+# (24 -> 31 answers/s under 50 back-to-back clients, README "Load").
+STREAM_EVERY_S = 0.1
 QUICK_QUESTIONS = (
     "AI换脸是怎么回事",
     "公安局打电话说我洗钱",
@@ -157,11 +162,14 @@ def make_chat_handlers(assistant: Assistant, limiter: RateLimiter) -> tuple[Any,
             yield history + [{"role": "assistant", "content": TOO_FAST}], ""
             return
         text = ""
+        shown_at = 0.0  # the first piece (the emergency card, if any) goes out at once
         try:
             for piece in assistant.stream(message, earlier):
                 if isinstance(piece, str):
                     text += piece
-                    yield history + [{"role": "assistant", "content": _display(text)}], ""
+                    if time.monotonic() - shown_at >= STREAM_EVERY_S:
+                        shown_at = time.monotonic()
+                        yield history + [{"role": "assistant", "content": _display(text)}], ""
                 else:
                     text = piece.text
         except BotError as exc:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.index import LessonRecord
 from bot.knowledge import iter_section_items
 from bot.retrieve import Passage
-from bot.safety import HOTLINES
+from bot.safety import HOTLINES, is_injection
 
 # The fixed templates: every sentence of a reply comes from here or from a lesson.
 EMERGENCY_CARD = (
@@ -118,7 +118,7 @@ def compose(
     def items(name: str) -> list[str]:
         # A lesson line telling seniors to move money or give a code (a bad edit or an injected
         # upload) is never shown, least of all under the emergency card.
-        return [i for i in iter_section_items(lesson.section(name)) if not advises_harm(i)]
+        return [i for i in iter_section_items(lesson.section(name)) if usable(i)]
 
     if emergency:
         after = items("如果已经上当")
@@ -127,10 +127,10 @@ def compose(
             parts += [AFTER_INTRO, numbered(extra)]
     else:
         reminder = lesson.section("一句话提醒").strip()
-        if reminder and not advises_harm(reminder):
+        if reminder and usable(reminder):
             parts.append(reminder)
         faq = pick_faq(lesson, passages)
-        if faq and advises_harm(faq):
+        if faq and not usable(faq):
             faq = None
         steps = items("正确做法")
         if faq and not more:
@@ -140,8 +140,9 @@ def compose(
         else:
             # A lesson without the standard sections (e.g. an uploaded .docx): quote the best passage.
             best = next((p for p in passages if p.doc_id == lesson.doc_id), None)
-            if best is not None and not advises_harm(best.text):
-                parts.append(best.text)
+            lines = [line for line in best.text.splitlines() if usable(line)] if best else []
+            if lines:
+                parts.append("\n".join(lines))
         if more:
             flags = items("怎么识破")
             if flags:
@@ -170,17 +171,26 @@ _UNSAFE = re.compile(
     r"(?:请|先|马上|尽快|赶快|赶紧|快)(?:转|汇|交|付)[^，,。！？；\n]{0,4}(?:元|块|万|千|百)|"
     r"(?:验证码|密码|卡号|身份证号)[^，,。！？；\n]{0,8}?(?:告诉|给|报给|念给|提供|发送|说给)(?!了|过)|"
     r"(?:告诉|提供|发送|报给|念给|发给|说出)(?!了|过)[^，,。！？；\n]{0,6}(?:验证码|密码)|"
-    r"安全账户(?:是|很)(?:安全|正规)"
+    r"安全账户(?:是|很)(?:安全|正规)|"
+    # the same in English, as an injected lesson line (or a model leaving Chinese) would put it
+    r"\b(?:transfer|wire|send|move|pay)\b[^.!?;\n]{0,24}?\b(?:money|funds|cash|savings|payment)\b|"
+    r"\b(?:tell|give|share|send|read|provide)\b[^.!?;\n]{0,24}?\b(?:codes?|passwords?|pins?|otp)\b",
+    re.I,
 )
 # A warning before the advice in its clause ("不需要您先付钱", "不要把验证码告诉任何人") or later in
 # the sentence ("先交钱的都是骗子") makes it safe advice; "不然" and "不用担心" later on do not.
-_WARNING_BEFORE = re.compile(r"不|别|勿|莫|没|绝|千万|谨防|小心|骗|冒充|假|诈|拒|如果|万一|要是")
+_WARNING_BEFORE = re.compile(
+    r"不|别|勿|莫|没|绝|千万|谨防|小心|骗|冒充|假|诈|拒|如果|万一|要是|"
+    r"(?i:\b(?:never|not|no one|nobody|if)\b|n['’]t\b|scam|fraud|fake)"
+)
 _WARNING_AFTER = re.compile(
     r"不要|不能|不会|不可|不是|不存在|不点|不领|不理|不信|不给|不付|不转|不碰|不告诉|"
-    r"别|勿|莫|没|绝不|千万|谨防|小心|骗|冒充|假|诈|拒"
+    r"别|勿|莫|没|绝不|千万|谨防|小心|骗|冒充|假|诈|拒|(?i:\b(?:never|not)\b|scam|fraud|fake)"
 )
+# A line addressed to the assistant, not to a senior: an injection in a lesson or an upload.
+_ROLE = re.compile(r"^[\W\d_]*(?:system|assistant|developer|系统|助手)\s*[:：]", re.I | re.M)
 _CLAUSE_END = re.compile(r"[，,。！？；\n]")
-_SENTENCE_END = re.compile(r"[。！？；\n]")
+_SENTENCE_END = re.compile(r"[。！？；\n]|[.!?]\s")
 _PHONE_LIKE = re.compile(r"(?<!\d)\d{3,}(?:[- ]\d{3,})*(?!\d)")
 
 
@@ -197,6 +207,16 @@ def excerpts_block(lessons: list[tuple[LessonRecord, list[Passage]]]) -> str:
         body = "\n".join(t.replace("</课程资料>", "") for t in texts if t)
         blocks.append(f"<课程资料 课程名=《{lesson.title}》>\n{body}\n</课程资料>")
     return "\n".join(blocks)
+
+
+def is_instruction(text: str) -> bool:
+    """True when lesson text gives orders to the assistant ("SYSTEM: …", "忽略以上规则…")."""
+    return bool(_ROLE.search(text)) or is_injection(text)
+
+
+def usable(text: str) -> bool:
+    """True when lesson text may be shown to a senior: no harmful advice, no instructions."""
+    return not advises_harm(text) and not is_instruction(text)
 
 
 def advises_harm(text: str) -> bool:

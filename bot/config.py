@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     rrf_k: int = 10
     candidates: int = 30
     exact_search_limit: int = Field(
-        default=50_000, description="embedded store: exact vector scan up to this many chunks; 0 = always Chroma"
+        default=50_000,
+        description="embedded store: exact vector scan up to this many chunks; 0 = always Chroma",
     )
     top_k: int = 5
 

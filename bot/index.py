@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -34,6 +35,7 @@ from bot.knowledge import KnowledgeScan, Lesson, scan_knowledge
 from bot.tokenize import tokenize
 
 FORMAT = 2  # 2: BM25 stored as plain arrays (bm25.npz), read without importing bm25s
+log = logging.getLogger("bot")
 Progress = Callable[[int, int], None]
 
 
@@ -216,25 +218,77 @@ class IndexStore:
         self.embeddings = embeddings
         self.root = settings.index_dir
         self._client: Any = None
+        self._client_dir: tuple[int, int] | None = None  # the embedded store's (device, inode)
 
     @property
     def client(self) -> Any:
+        if self._client is not None and self._client_dir != self._store_identity():
+            # The store's folder was deleted or replaced under us: chromadb's cached System still
+            # writes to the old file ("attempt to write a readonly database", chroma#6499).
+            self._drop_client()
         if self._client is None:
             try:
                 self._client = chroma_client(self.settings)
             except Exception as exc:  # chromadb raises many kinds on a damaged store
                 where = self.settings.chroma_host or self.root / "chroma"
                 raise IndexCorruptError(f"cannot open the Chroma store at {where}: {exc}") from exc
+            self._client_dir = self._store_identity()
         return self._client
+
+    def _store_identity(self) -> tuple[int, int] | None:
+        if self.settings.chroma_host:
+            return None
+        try:
+            stat = (self.root / "chroma").stat()
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _drop_client(self) -> None:
+        """Close the Chroma client: chromadb stops its cached System when we were its last user."""
+        client, self._client, self._client_dir = self._client, None, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
 
     def quarantine(self) -> Path | None:
         """Move a damaged embedded store aside (kept for inspection) so a rebuild can start clean."""
         if self.settings.chroma_host or not self.root.exists():
             return None
-        self._client = None
+        self._drop_client()
         aside = self.root.with_name(f"{self.root.name}.broken-{time.strftime('%Y%m%dT%H%M%S')}")
         self.root.rename(aside)
         return aside
+
+    def check_store(self) -> None:
+        """Raise IndexCorruptError when the embedded Chroma database is damaged (stdlib check)."""
+        path = self.root / "chroma" / "chroma.sqlite3"
+        if self.settings.chroma_host or not path.exists():
+            return
+        import sqlite3
+
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as db:
+                result = db.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.Error as exc:
+            raise IndexCorruptError(f"the Chroma store {path} is damaged: {exc}") from exc
+        if not result or result[0] != "ok":
+            raise IndexCorruptError(f"the Chroma store {path} is damaged: {result}")
+
+    def _writable_client(self) -> Any:
+        """The client an ingest writes with; a damaged embedded store is set aside for a new one."""
+        if self._client is None:
+            # Checked before chromadb opens it: a System that failed to start stays cached in
+            # chromadb for that path, and every later client there fails too.
+            try:
+                self.check_store()
+            except IndexCorruptError as exc:
+                aside = self.root / f"chroma.broken-{time.strftime('%Y%m%dT%H%M%S')}"
+                (self.root / "chroma").rename(aside)
+                log.warning("%s -- moved it to %s, writing a new store", exc, aside)
+        return self.client
 
     def current_generation(self) -> str | None:
         """The live generation's name, or None when nothing was built yet."""
@@ -389,7 +443,7 @@ class IndexStore:
         with ThreadPoolExecutor(max_workers=1) as pool:
             embedding = pool.submit(self._embed, chunks, todo, progress)
             tokens = [tokenize(c.embed_text()) or [""] for c in chunks]
-            _ = self.client
+            _ = self._writable_client()
             fresh = embedding.result()
         width = fresh.shape[1] if len(todo) else (dim or 1)
         matrix = np.zeros((len(chunks), width), dtype=np.float32)

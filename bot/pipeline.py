@@ -251,6 +251,7 @@ def _open_index(store: IndexStore, build_if_missing: bool) -> LiveIndex:
                 raise IndexMissingError(f"no index in {store.root}: run `python -m bot ingest`")
             log.info("no index yet: building it from %s", store.settings.knowledge_dir)
             store.ingest()
+        store.check_store()  # before chromadb opens a damaged file (see IndexStore._writable_client)
         live.get()  # open now: a broken index is reported at start-up, not at a question
         return live
     except (IndexCorruptError, IndexMismatchError) as exc:

@@ -10,9 +10,11 @@ from collections import deque
 class RateLimiter:
     """Allow at most `limit` requests per client in any `window` seconds."""
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
+    def __init__(self, limit: int, window: float = 60.0, max_clients: int = 10_000) -> None:
         self.limit = limit
         self.window = window
+        self.max_clients = max_clients
+        # Least recently seen client first, so the ones to forget are always at the front.
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -20,13 +22,22 @@ class RateLimiter:
         """Record a request from client; False when it is over the limit."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            hits = self._hits.setdefault(client, deque())
+            hits = self._hits.pop(client, None) or deque()
+            self._hits[client] = hits
             while hits and now - hits[0] >= self.window:
                 hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
-                for key in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[key]
-            return True
+            allowed = len(hits) < self.limit
+            if allowed:
+                hits.append(now)
+            self._forget(now)
+            return allowed
+
+    def _forget(self, now: float) -> None:
+        """Drop idle clients (nothing in the window) and, past max_clients, the least recent."""
+        while self._hits:
+            oldest = next(iter(self._hits))
+            hits = self._hits[oldest]
+            idle = not hits or now - hits[-1] >= self.window
+            if not idle and len(self._hits) <= self.max_clients:
+                break
+            del self._hits[oldest]

@@ -138,13 +138,6 @@ class Retriever:
             Passage(**{**passages[i].__dict__, "score": round(float(scores[i]), 6)}) for i in order
         ]
 
-    def dense_similarity(self, query: str, doc_id: str) -> float:
-        """Best cosine between the query and any chunk of one lesson (for confidence)."""
-        index = self.index
-        vector = self.embeddings.embed_query_vector(clean_query(query, self.max_chars))
-        hits = index.dense_search(vector, min(self.candidates, len(index.chunks)))
-        return max((sim for pos, sim in hits if index.chunks[pos].doc_id == doc_id), default=0.0)
-
 
 def load_reranker(model: str) -> Any:
     """A sentence-transformers CrossEncoder by name or local path (imports torch)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import unicodedata
@@ -67,7 +68,7 @@ LABELS = {
 }
 
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){10,22}(?!\d)")
-_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_ID = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
 _CODE = re.compile(
     r"(?:验证码|验正码|校验码|动态码|短信码|code|密码)[^0-9\n]{0,12}?(\d{4,8})(?!\d)", re.I
@@ -103,12 +104,13 @@ def id_number_ok(number: str) -> bool:
 def find_sensitive(text: str) -> list[Sensitive]:
     """Card numbers (Luhn), ID numbers (checksum), phones, codes and passwords in text."""
     found: list[Sensitive] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # sorted and disjoint, so one bisect finds any overlap
 
     def add(kind: str, start: int, end: int) -> None:
-        if any(s < end and start < e for s, e in taken):
+        i = bisect.bisect_left(taken, (start, end))
+        if (i and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
             return
-        taken.append((start, end))
+        taken.insert(i, (start, end))
         found.append(Sensitive(kind, start, end))
 
     for m in _ID.finditer(text):
@@ -116,25 +118,40 @@ def find_sensitive(text: str) -> list[Sensitive]:
             add("id", m.start(), m.end())
     for m in _PHONE.finditer(text):
         add("phone", m.start(), m.end())
-    for m in _DIGIT_RUN.finditer(text):
+    # Digit runs are read around the phones and IDs found, or "13812345678 6222 0212 …" would
+    # be one overlapping run and the card after the phone would go unredacted.
+    has_id = any(f.kind == "id" for f in found)
+    for m in _DIGIT_RUN.finditer(_masked(text, taken)):
         if all(group in HOTLINES for group in re.split(r"[ -]", m.group())):
             continue  # "110 96110 12381" is a list of hotlines, not a card number
         digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
             add("card", m.start(), m.end())
-        elif len(digits) in (15, 18) and "id" not in {f.kind for f in found}:
+        elif len(digits) in (15, 18) and not has_id:
             # An ID-like number with a wrong check digit is still somebody's number.
             add("id", m.start(), m.end())
+            has_id = True
         elif len(digits) >= 12:
             add("card", m.start(), m.end())
+    # The whole password before the digits in it: "密码 Ab1234cd" must not leave "Ab…cd".
+    for m in _PASSWORD.finditer(text):
+        add("password", m.start(1), m.end(1))
     for pattern in (_CODE, _CODE_AFTER, _SMS_NUMBER):
         for m in pattern.finditer(text):
             if m.group(1) not in HOTLINES:
                 kind = "password" if "密码" in m.group(0) else "code"
                 add(kind, m.start(1), m.end(1))
-    for m in _PASSWORD.finditer(text):
-        add("password", m.start(1), m.end(1))
     return sorted(found, key=lambda s: s.start)
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the characters of the (sorted, disjoint) spans blanked out, offsets kept."""
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], "\0" * (end - start)]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def redact(text: str, found: list[Sensitive] | None = None) -> str:
@@ -254,9 +271,14 @@ _INJECTION = re.compile(
 )
 
 
+def is_injection(text: str) -> bool:
+    """Text that gives the assistant orders: "忽略以上规则", "ignore previous instructions"."""
+    return bool(_INJECTION.search(text))
+
+
 def is_defraud_request(text: str) -> bool:
     """Asking for help to defraud someone, or to make the assistant drop its rules."""
-    return bool(_DEFRAUD.search(text) or _INJECTION.search(text))
+    return bool(_DEFRAUD.search(text)) or is_injection(text)
 
 
 def is_out_of_scope(text: str) -> bool:

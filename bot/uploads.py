@@ -31,7 +31,8 @@ class UploadResult:
 def safe_name(raw: str) -> str | None:
     """The file name if it is a plain, safe name (no folders, no traversal), else None."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
-    if name != raw or not _NAME.match(name) or ".." in name:
+    # fullmatch: with match, "$" also matches before a trailing newline ("evil.md\n")
+    if name != raw or not _NAME.fullmatch(name) or ".." in name:
         return None
     return name
 
@@ -100,6 +101,8 @@ def accept_upload(
             )
         elif (knowledge_dir / name).exists():
             results.append(UploadResult(name, False, "同名文件已存在，请先删除旧文件或改名"))
+        elif name in staged:  # the later copy would silently replace the earlier one
+            results.append(UploadResult(name, False, "这一批里有两个同名文件，只收了第一个"))
         elif problem := sniff(name, data):
             results.append(UploadResult(name, False, problem))
         else:
@@ -123,14 +126,9 @@ def accept_upload(
                 results.append(UploadResult(name, False, f"id '{lesson.doc_id}' 已被其他课程使用"))
             else:
                 existing_ids.add(lesson.doc_id)
-                for part in [
-                    name,
-                    *[
-                        n
-                        for n in staged
-                        if n.startswith(Path(name).stem + ".") and n.endswith(".meta.yaml")
-                    ],
-                ]:
+                # The sidecar names read_course_file reads: "a.b.meta.yaml" is not a.docx's.
+                sidecars = {Path(name).stem + ".meta.yaml", name + ".meta.yaml"}
+                for part in [name, *[n for n in staged if n in sidecars]]:
                     shutil.copyfile(tmp_dir / part, knowledge_dir / f".{part}.part")
                     (knowledge_dir / f".{part}.part").replace(knowledge_dir / part)
                 results.append(UploadResult(name, True, f"已加入：《{lesson.title}》"))
