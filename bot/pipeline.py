@@ -283,10 +283,11 @@ def build_assistant(
     store = IndexStore(settings, embeddings)
     # The encoder's weights and jieba's dictionary load while the index opens (cold start).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        loading = [pool.submit(embeddings.embed_query_vector, "预热"), pool.submit(warm_up)]
+        weights = pool.submit(embeddings.embed_query_vector, "预热")
+        dictionary = pool.submit(warm_up)
         live = _open_index(store, build_if_missing)
-        for job in loading:
-            job.result()
+        weights.result()
+        dictionary.result()
     reranker = load_reranker(settings.reranker_model) if settings.reranker_model else None
     retriever = Retriever(
         live,
