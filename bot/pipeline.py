@@ -69,7 +69,7 @@ class Assistant:
             result.sources[0].topic if result.sources else "-",
             result.confidence,
             (time.perf_counter() - start) * 1000,
-            redact(clean_input(question, self.settings.max_question_chars).text)[:120],
+            redact(clean_input(question, len(question or "")).text)[:120],
         )
         yield result
 
@@ -80,13 +80,15 @@ class Assistant:
         if is_junk(text):
             yield A.PROMPT
             return A.Answer(text=A.PROMPT, kind="prompt", truncated=clean.truncated)
-        found = find_sensitive(text)
-        safe = redact(text, found)
-        sensitive = tuple(sorted({f.kind for f in found}))
         # The whole message counts: a long story often ends with "我已经把钱转过去了". The redacted
         # form counts too: "卡号[银行卡号]告诉了他" is recognised where 19 raw digits are not.
         whole = clean_input(question, clean.original_chars).text if clean.truncated else text
-        emergency = is_emergency(whole) or is_emergency(redact(whole))
+        found = find_sensitive(whole)
+        safe_whole = redact(whole, found)
+        # Redact before cutting, so a number split by the length limit is never half-kept.
+        safe = safe_whole[: self.settings.max_question_chars]
+        sensitive = tuple(sorted({f.kind for f in found}))
+        emergency = is_emergency(whole) or is_emergency(safe_whole)
         # A victim coached by the scammer ("他教我假装…，钱已经转了") needs the card, not a refusal.
         if not emergency and is_defraud_request(safe):
             yield A.REFUSE
