@@ -65,6 +65,33 @@ def _topic_hits(ranked_topics: list[list[str]], cases: list[dict]) -> tuple[floa
     return round(at1 / len(cases), 4), round(at3 / len(cases), 4)
 
 
+def _system_figures(
+    search_ms: list[float],
+    ask_ms: list[float],
+    topics: list[list[str]],
+    cases: list[dict],
+    cold: float,
+    ingest_rate: float,
+    chunks: int,
+) -> dict:
+    """The figures both systems report, in the same keys."""
+    at1, at3 = _topic_hits(topics, cases)
+    s50, s95 = _pcts(search_ms)
+    a50, a95 = _pcts(ask_ms)
+    return dict(
+        search_p50_ms=s50,
+        search_p95_ms=s95,
+        ask_p50_ms=a50,
+        ask_p95_ms=a95,
+        topic_at_1=at1,
+        topic_at_3=at3,
+        cold_start_s=cold,
+        ingest_chunks_per_s=round(ingest_rate, 1),
+        rss_mb=_rss_mb(),
+        chunks=chunks,
+    )
+
+
 def _cold_start(code: str, env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
@@ -118,21 +145,7 @@ def worker_ours(root: Path, out: Path, chroma: dict) -> dict:
         f"print(build_assistant(load_settings(), build_if_missing=False).ask({QUERY!r}).text)",
         env,
     )
-    at1, at3 = _topic_hits(topics, cases)
-    s50, s95 = _pcts(search_ms)
-    a50, a95 = _pcts(ask_ms)
-    return dict(
-        search_p50_ms=s50,
-        search_p95_ms=s95,
-        ask_p50_ms=a50,
-        ask_p95_ms=a95,
-        topic_at_1=at1,
-        topic_at_3=at3,
-        cold_start_s=cold,
-        ingest_chunks_per_s=round(ingest_rate, 1),
-        rss_mb=_rss_mb(),
-        chunks=report.chunks,
-    )
+    return _system_figures(search_ms, ask_ms, topics, cases, cold, ingest_rate, report.chunks)
 
 
 BASELINE_COLD = """
@@ -195,21 +208,7 @@ def worker_baseline(root: Path, out: Path) -> dict:
         )
         ask_ms.append((time.perf_counter() - start) * 1000)
     cold = _cold_start(BASELINE_COLD.format(path=str(out), query=QUERY), dict(os.environ))
-    at1, at3 = _topic_hits(topics, cases)
-    s50, s95 = _pcts(search_ms)
-    a50, a95 = _pcts(ask_ms)
-    return dict(
-        search_p50_ms=s50,
-        search_p95_ms=s95,
-        ask_p50_ms=a50,
-        ask_p95_ms=a95,
-        topic_at_1=at1,
-        topic_at_3=at3,
-        cold_start_s=cold,
-        ingest_chunks_per_s=round(ingest_rate, 1),
-        rss_mb=_rss_mb(),
-        chunks=len(chunks),
-    )
+    return _system_figures(search_ms, ask_ms, topics, cases, cold, ingest_rate, len(chunks))
 
 
 def worker_scale(root: Path, out: Path, chroma: dict, target_chunks: int) -> dict:
