@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KNOWLEDGE, ROOT
+from conftest import KNOWLEDGE, ROOT, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -58,12 +57,6 @@ aliases: [燃气公司上门说燃气表要换]
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -84,7 +77,7 @@ def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
     knowledge = tmp / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
-    port, admin_port = _free_port(), _free_port()
+    port, admin_port = free_port(), free_port()
     env = {
         **os.environ,
         "BOT_KNOWLEDGE_DIR": str(knowledge),

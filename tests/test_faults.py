@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KNOWLEDGE, ROOT, TINY, make_settings, write_lesson
+from conftest import KNOWLEDGE, ROOT, TINY, free_port, make_settings, write_lesson
 
 from bot import answer as A
 from bot.index import IndexStore
@@ -448,16 +448,10 @@ def test_twenty_sessions_keep_answering_through_an_ingest_and_a_rebuild(tmp_path
 PASSWORD = "faults-desk-pass-7"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def _running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
     """python app.py on loopback ports with its own data folder; stopped at the end."""
-    port, admin_port = _free_port(), _free_port()
+    port, admin_port = free_port(), free_port()
     full_env = {
         **os.environ,
         "BOT_KNOWLEDGE_DIR": str(knowledge),

@@ -6,7 +6,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, make_settings, write_lesson
+from conftest import ROOT, free_port, make_settings, write_lesson
 
 from bot.embeddings import _Encoder
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
@@ -452,12 +451,6 @@ def test_live_index_follows_an_ingest_in_another_process(store, settings, tiny_k
 # ---------------------------------------------------------------- Chroma server mode
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _http_client(port: int):
     import chromadb
 
@@ -469,7 +462,7 @@ def _http_client(port: int):
 @pytest.fixture
 def chroma_server(tmp_path):
     """A real `chroma run` on a free loopback port; yields the port."""
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     log_path = tmp_path / "chroma.log"
     with open(log_path, "wb") as log:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import LESSON, TINY, make_settings, write_lesson
+from conftest import LESSON, TINY, free_port, make_settings, write_lesson
 
 from bot import answer as A
 from bot.config import Settings
@@ -192,12 +191,6 @@ def settings_for(root, base_url: str, **overrides) -> Settings:
 @pytest.fixture
 def assistant(data_root, llm, encoder):
     return build_assistant(settings_for(data_root, llm.base_url), embeddings=encoder)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def source_line(answer) -> str:
