@@ -1,0 +1,1 @@
+"""Reply: read the question, check the input, compose the grounded answer."""
