@@ -38,13 +38,13 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: install
-	$(BIN)/ruff check bot tests app.py scripts
-	$(BIN)/ruff format --check bot tests app.py scripts
+	$(BIN)/ruff check bot benchmarks tests app.py scripts
+	$(BIN)/ruff format --check bot benchmarks tests app.py scripts
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format bot tests app.py scripts
-	$(BIN)/ruff check --fix bot tests app.py scripts
+	$(BIN)/ruff format bot benchmarks tests app.py scripts
+	$(BIN)/ruff check --fix bot benchmarks tests app.py scripts
 
 check: install
 	$(BIN)/python -m bot check

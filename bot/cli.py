@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from bot.config import Settings, apply_offline_env, load_settings
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -21,7 +24,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.knowledge import scan_knowledge
+    from bot.knowledge.lessons import scan_knowledge
 
     settings = _settings(args)
     scan = scan_knowledge(settings.knowledge_dir)
@@ -37,8 +40,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from bot.embeddings import make_embeddings
-    from bot.index import IndexStore
+    from bot.search.embeddings import make_embeddings
+    from bot.search.store import IndexStore
 
     settings = _settings(args)
     store = IndexStore(settings, make_embeddings(settings))
@@ -58,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from bot.pipeline import build_assistant
+    from bot.reply.assistant import build_assistant
 
     assistant = build_assistant(_settings(args))
     passages = assistant.retriever.search(args.question, k=args.k)
@@ -75,7 +78,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.pipeline import build_assistant
+    from bot.reply.assistant import build_assistant
 
     assistant = build_assistant(_settings(args))
     answer = assistant.ask(args.question)
@@ -84,6 +87,120 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         print(answer.text)
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from bot.reply.assistant import build_assistant
+    from bot.staff.evals import (
+        EvalSetError,
+        ablation,
+        load_cases,
+        load_thresholds,
+        resolve_set,
+        run_set,
+    )
+
+    settings = _settings(args)
+    names = args.set or sorted(p.stem for p in settings.evals_dir.glob("*.jsonl"))
+    try:
+        paths = [resolve_set(n, settings.evals_dir) for n in names]
+        sets = [(p, load_cases(p)) for p in paths]
+        thresholds = load_thresholds(settings.evals_dir)
+    except EvalSetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    assistant = build_assistant(settings)
+    all_failures: list[str] = []
+    results = {}
+    for path, cases in sets:
+        bar = tqdm(total=len(cases), desc=path.stem, unit="q", file=sys.stderr, disable=args.json)
+        limits = thresholds.get(path.stem, {}) if not args.no_gate else {}
+        run = run_set(assistant, path.stem, cases, limits, progress=_advance(bar))
+        bar.close()
+        all_failures += run.failures
+        results[path.stem] = run
+        if args.report:
+            from bot.staff.report import write_report
+
+            abl = ablation(assistant, cases) if not args.no_ablation else None
+            write_report(run, Path(args.report) / path.stem, abl, run.failures if limits else None)
+    if args.json:
+        payload: dict[str, Any] = {
+            name: {"metrics": run.metrics, "rows": [r.__dict__ for r in run.rows]}
+            for name, run in results.items()
+        }
+        if len(payload) == 1:
+            payload = next(iter(payload.values()))
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        for name, run in results.items():
+            print(f"== {name} ({len(run.rows)} cases)")
+            for key, value in run.metrics.items():
+                if not isinstance(value, dict):
+                    print(f"  {key:22} {value}")
+        if args.report:
+            print(f"report written to {args.report}")
+    for failure in all_failures:
+        print(f"GATE: {failure}", file=sys.stderr)
+    return 1 if all_failures else 0
+
+
+def _advance(bar: Any) -> Callable[[int, int], None]:
+    """A progress callback that moves a tqdm bar one case on."""
+    return lambda done, total: bar.update(1)
+
+
+def _date(text: str) -> dt.date:
+    """An argparse type: a YYYY-MM-DD date."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be YYYY-MM-DD, got {text!r}") from None
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from bot.search.embeddings import make_embeddings
+    from bot.staff.gaps import gap_report
+
+    settings = _settings(args)
+    # The encoder loads only when there is something to group.
+    has_rows = settings.unanswered_path.exists()
+    embeddings = make_embeddings(settings) if has_rows else None
+    groups = gap_report(settings.unanswered_path, embeddings, args.since) if has_rows else []
+    if args.json:
+        print(json.dumps([g.__dict__ for g in groups], ensure_ascii=False))
+        return 0
+    if not groups:
+        print("没有记录到答不上来的问题。")
+    for g in groups:
+        print(
+            f"{g.count:4d} × {g.example}   (nearest topic: {g.nearest_topic or '-'}, last {g.last_seen})"
+        )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    run_bench = _bench()
+
+    args.chroma_host = args.bench_chroma_host or args.chroma_host
+    args.chroma_port = (
+        args.bench_chroma_port if args.bench_chroma_host else (args.chroma_port or 8000)
+    )
+    return run_bench(args)
+
+
+def _bench() -> Any:
+    """benchmarks.bench.run_bench: a dev tool that lives in the repository, not in the wheel."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "benchmarks" / "bench.py").is_file() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        from benchmarks.bench import run_bench
+    except ImportError as exc:
+        raise ConfigError("`bench` runs from a clone of the repository (benchmarks/)") from exc
+    return run_bench
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,16 +230,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
 
-    from bot import cli_more
+    p = sub.add_parser("eval", help="run eval sets and the gate")
+    p.add_argument("--set", action="append", help="set name (in evals/) or path; repeatable")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--report", help="write a report (Markdown + charts) to this folder")
+    p.add_argument("--no-gate", action="store_true", help="report only, never fail on thresholds")
+    p.add_argument("--no-ablation", action="store_true", help="skip the retrieval ablation")
+    p.set_defaults(func=cmd_eval)
 
-    cli_more.register(sub)
+    p = sub.add_parser("gaps", help="questions the assistant could not answer, grouped")
+    p.add_argument("--since", type=_date, help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser("bench", help="benchmark against the textbook LangChain RAG")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="smaller scale corpus (for smoke tests)")
+    p.add_argument("--scale", type=int, help="chunks in the synthetic scale corpus (default 10000)")
+    p.add_argument("--chroma-host", dest="bench_chroma_host", help="run against a Chroma server")
+    p.add_argument("--chroma-port", dest="bench_chroma_port", type=int, default=8000)
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     apply_offline_env()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message
     try:
         return int(args.func(args))
     except BotError as exc:

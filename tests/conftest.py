@@ -41,7 +41,7 @@ def _no_bot_env(monkeypatch):
 @pytest.fixture(scope="session")
 def encoder():
     """The real default encoder (USE), loaded once for the session."""
-    from bot.embeddings import USEEmbeddings
+    from bot.search.embeddings import USEEmbeddings
 
     enc = USEEmbeddings(threads=2)
     enc.embed_documents_array(["预热"])
@@ -51,7 +51,7 @@ def encoder():
 @pytest.fixture(scope="session")
 def shipped(tmp_path_factory, encoder):
     """An Assistant over the shipped knowledge base, indexed once in a tmp dir."""
-    from bot.pipeline import build_assistant
+    from bot.reply.assistant import build_assistant
 
     settings = make_settings(tmp_path_factory.mktemp("shipped"))
     return build_assistant(settings, embeddings=encoder)

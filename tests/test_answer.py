@@ -7,12 +7,25 @@ import re
 
 import pytest
 
-from bot import answer as A
-from bot.answer import unsafe_reason
+from bot.reply import compose as A
+from bot.reply.checks import advises_harm, sentences_of, unsafe_reason
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 STEP = re.compile(r"^\d+\.\s+", re.M)
 SOURCE = re.compile(r"来自课程：《(.+)》")
+# The fixed sentences a reply may contain besides lesson text.
+TEMPLATES = (
+    A.EMERGENCY_CARD,
+    A.SENSITIVE_NOTICE,
+    A.REDIRECT,
+    A.REFUSE,
+    A.PROMPT,
+    A.UNSURE,
+    A.TRUNCATED,
+    A.STEPS_INTRO,
+    A.AFTER_INTRO,
+    A.FLAGS_INTRO,
+)
 
 # New phrasings (not the eval questions), across topics, plus the special paths.
 QUESTIONS = [
@@ -48,7 +61,7 @@ def section_texts(assistant) -> list[str]:
 
 def ungrounded_lines(text: str, sections: list[str], titles: set[str]) -> list[str]:
     """Lines that are neither a fixed template nor lesson text (numbering aside)."""
-    fixed = set(A.TEMPLATES) | set(A.EMERGENCY_CARD.splitlines())
+    fixed = set(TEMPLATES) | set(A.EMERGENCY_CARD.splitlines())
     bad = []
     for line in text.splitlines():
         line = line.strip()
@@ -213,8 +226,8 @@ def test_safe_advice_passes(reply):
 
 
 def test_a_lesson_line_with_a_bank_number_is_not_harmful_advice():
-    assert not A.advises_harm("打银行卡背面的95588核实，不要回拨陌生号码。")
-    assert A.advises_harm("请把验证码告诉工作人员。")
+    assert not advises_harm("打银行卡背面的95588核实，不要回拨陌生号码。")
+    assert advises_harm("请把验证码告诉工作人员。")
 
 
 @pytest.mark.parametrize("reply", ["", "   \n"])
@@ -239,4 +252,4 @@ def test_lesson_sentences_mostly_pass_the_output_check(shipped):
 
 def test_sentences_of_regroups_a_token_stream():
     pieces = ["不要", "转账。拨打", "110", "！最后", "一句"]
-    assert list(A.sentences_of(iter(pieces))) == ["不要转账。", "拨打110！", "最后一句"]
+    assert list(sentences_of(iter(pieces))) == ["不要转账。", "拨打110！", "最后一句"]

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from bot.bench import KEYS
+from benchmarks.bench import KEYS
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from conftest import KNOWLEDGE, write_lesson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chunking import ALIAS_SECTION, chunk_lesson, pack_sentences, split_sentences
-from bot.knowledge import scan_knowledge
+from bot.knowledge.chunking import ALIAS_SECTION, chunk_lesson, pack_sentences, split_sentences
+from bot.knowledge.lessons import scan_knowledge
 
 SHIPPED = scan_knowledge(KNOWLEDGE).lessons
 SIZES = [60, 120, 240]

@@ -14,11 +14,11 @@ from bot.cli import main
 @pytest.fixture
 def one_encoder(monkeypatch, encoder):
     """Every command gets the session's real encoder instead of loading its own (saves seconds)."""
-    import bot.embeddings
-    import bot.pipeline
+    import bot.reply.assistant
+    import bot.search.embeddings
 
-    monkeypatch.setattr(bot.embeddings, "make_embeddings", lambda settings: encoder)
-    monkeypatch.setattr(bot.pipeline, "make_embeddings", lambda settings: encoder)
+    monkeypatch.setattr(bot.search.embeddings, "make_embeddings", lambda settings: encoder)
+    monkeypatch.setattr(bot.reply.assistant, "make_embeddings", lambda settings: encoder)
     return encoder
 
 
@@ -355,7 +355,8 @@ def test_eval_report_and_change_since_the_last_run(cli, tmp_path):
     change = second.split("## Change since the last run", 1)[1].split("## Metrics", 1)[0]
     regressions, improvements = change.split("**Improvements**")
     assert regressions.strip().startswith("**Regressions**")  # regressions come first
-    assert "- case wechat: pass → fail (微信的字怎么变大？)" in regressions
+    # the question as the assistant read it (cleaned: NFKC turns "？" into "?"), redacted
+    assert "- case wechat: pass → fail (微信的字怎么变大?)" in regressions
     assert "- answer_pass_rate: 1.0 → 0.5" in regressions
     assert improvements.strip() == "- none"
     assert "## Failing cases (1)" in second
@@ -408,13 +409,14 @@ def test_gaps_json_groups_the_recorded_questions(cli, tmp_path):
     assert "   3 × 养老金每个月几号发" in out
 
 
-def test_gaps_with_nothing_recorded_and_a_bad_date(cli, tmp_path):
+def test_gaps_with_nothing_recorded_and_a_bad_date(cli, tmp_path, capsys):
     code, out, _ = cli("gaps", "--json", data_dir=tmp_path / "empty")
     assert code == 0
     assert json.loads(out) == []
     code, out, _ = cli("gaps", data_dir=tmp_path / "empty")
     assert code == 0
     assert "没有记录到答不上来的问题" in out
-    code, _, err = cli("gaps", "--since", "11/01/2026", data_dir=tmp_path / "empty")
-    assert code == 2
-    assert "YYYY-MM-DD" in err
+    with pytest.raises(SystemExit) as exc:  # an argparse type: a usage error
+        cli("gaps", "--since", "11/01/2026", data_dir=tmp_path / "empty")
+    assert exc.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from conftest import ROOT, make_settings, write_lesson
 
-from bot.embeddings import SentenceTransformerEmbeddings, _Encoder, make_embeddings
 from bot.errors import ConfigError, IndexMismatchError
-from bot.index import IndexStore, LiveIndex
-from bot.retrieve import Retriever
+from bot.search.embeddings import SentenceTransformerEmbeddings, _Encoder, make_embeddings
+from bot.search.retrieve import Retriever
+from bot.search.store import IndexStore, LiveIndex
 
 TEXTS = [
     "警察让我把钱转到安全账户",
@@ -82,7 +82,7 @@ def test_importing_bot_and_the_search_path_loads_no_torch_or_gradio():
     code = textwrap.dedent(
         """
         import sys
-        import bot, bot.pipeline, bot.retrieve, bot.index, bot.embeddings, bot.knowledge
+        import bot, bot.reply.assistant, bot.search.retrieve, bot.search.store, bot.search.embeddings, bot.knowledge.lessons
         heavy = [m for m in ("torch", "gradio", "sentence_transformers", "transformers")
                  if m in sys.modules]
         print(",".join(heavy) or "clean")

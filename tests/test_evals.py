@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import KNOWLEDGE, ROOT, make_settings
 
-from bot.evals import (
+from bot.knowledge.lessons import count_cjk, scan_knowledge
+from bot.knowledge.topics import SECTIONS, TOPICS
+from bot.staff.evals import (
     LOWER_IS_BETTER,
     EvalRun,
     EvalSetError,
@@ -21,9 +23,7 @@ from bot.evals import (
     resolve_set,
     run_cases,
 )
-from bot.knowledge import count_cjk, scan_knowledge
-from bot.report import write_report
-from bot.topics import SECTIONS, TOPICS
+from bot.staff.report import write_report
 
 
 def write_set(path: Path, cases: list[dict]) -> Path:
@@ -77,7 +77,7 @@ TINY_SET = [
 
 
 def test_run_cases_on_a_tiny_set_gives_known_rows_and_metrics(tmp_path, tiny_kb, encoder):
-    from bot.pipeline import build_assistant
+    from bot.reply.assistant import build_assistant
 
     assistant = build_assistant(make_settings(tmp_path, knowledge_dir=tiny_kb), embeddings=encoder)
     cases = load_cases(write_set(tmp_path / "tiny.jsonl", TINY_SET))

@@ -30,12 +30,12 @@ import httpx
 import pytest
 from conftest import KNOWLEDGE, ROOT, TINY, free_port, make_settings, write_lesson
 
-from bot import answer as A
-from bot.index import IndexStore
-from bot.knowledge import scan_knowledge
-from bot.pipeline import build_assistant
-from bot.safety import clean_input
-from bot.synthetic import write_corpus
+from benchmarks.synthetic import write_corpus
+from bot.knowledge.lessons import scan_knowledge
+from bot.reply import compose as A
+from bot.reply.assistant import build_assistant
+from bot.reply.safety import clean_input
+from bot.search.store import IndexStore
 
 POLICE_Q = "有人打电话说是公安局的，说我的银行卡涉嫌洗钱，要我把钱转到安全账户"
 TINY_IDS = {v["id"] for v in TINY.values()}
@@ -67,7 +67,7 @@ RESTART = textwrap.dedent(
     from bot.config import Settings, apply_offline_env
     apply_offline_env()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    from bot.pipeline import build_assistant
+    from bot.reply.assistant import build_assistant
 
     settings = Settings(_env_file=None, knowledge_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
     assistant = build_assistant(settings)

@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_safety import id_complete, luhn_complete
 
-from bot import answer as A
-from bot.answer import Answer
-from bot.safety import (
+from bot.records import Answer
+from bot.reply import compose as A
+from bot.reply.safety import (
     HOTLINES,
     clean_input,
     find_sensitive,

@@ -6,7 +6,8 @@ import datetime as dt
 import json
 import threading
 
-from bot.gaps import group_questions, load_unanswered, record_unanswered
+from bot.reply.safety import read_input
+from bot.staff.gaps import group_questions, load_unanswered, record_unanswered
 
 CARD = "6222020200112345679"  # passes the Luhn check
 ID_NUMBER = "11010519491231002X"  # passes the ID check digit
@@ -16,17 +17,18 @@ CODE = "846213"
 
 def test_record_unanswered_keeps_no_personal_data(tmp_path):
     path = tmp_path / "data" / "unanswered.jsonl"  # the folder does not exist yet
-    record_unanswered(
-        path, f"我的卡号{CARD}，身份证{ID_NUMBER}，还能用吗", "large-font-banking", 0.31234
-    )
-    record_unanswered(path, f"手机{PHONE}收到验证码{CODE}，这是什么", "verification-code", 0.2)
+    first_q = read_input(f"我的卡号{CARD}，身份证{ID_NUMBER}，还能用吗", 400)
+    record_unanswered(path, first_q, "large-font-banking", 0.31234)
+    second_q = read_input(f"手机{PHONE}收到验证码{CODE}，这是什么", 400)
+    record_unanswered(path, second_q, "verification-code", 0.2)
 
     raw = path.read_text("utf-8")
     for secret in (CARD, ID_NUMBER, PHONE, CODE):
         assert secret not in raw
     first, second = (json.loads(line) for line in raw.splitlines())
-    assert first["question"] == "我的卡号[银行卡号]，身份证[身份证号]，还能用吗"
-    assert second["question"] == "手机[手机号]收到验证码[验证码]，这是什么"
+    # stored as the assistant read it: cleaned (NFKC: "，" -> ","), then redacted
+    assert first["question"] == "我的卡号[银行卡号],身份证[身份证号],还能用吗"
+    assert second["question"] == "手机[手机号]收到验证码[验证码],这是什么"
     assert first["nearest_topic"] == "large-font-banking"
     assert first["confidence"] == 0.312
     assert dt.datetime.fromisoformat(first["time"]).date() == dt.date.today()
@@ -34,7 +36,7 @@ def test_record_unanswered_keeps_no_personal_data(tmp_path):
 
 def test_record_unanswered_cuts_long_questions(tmp_path):
     path = tmp_path / "unanswered.jsonl"
-    record_unanswered(path, "很长" * 400, "", 0.0)
+    record_unanswered(path, read_input("很长" * 400, 1000), "", 0.0)
     assert len(load_unanswered(path)[0]["question"]) == 300
 
 
@@ -43,7 +45,7 @@ def test_concurrent_writers_leave_whole_lines(tmp_path):
 
     def write(n: int) -> None:
         for i in range(25):
-            record_unanswered(path, f"问题{n}-{i}" + "长" * 200, "t", 0.1)
+            record_unanswered(path, read_input(f"问题{n}-{i}" + "长" * 200, 400), "t", 0.1)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
     for t in threads:

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from conftest import ROOT, free_port, make_settings, write_lesson
 
-from bot.embeddings import _Encoder
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
-from bot.index import IndexStore, LiveIndex
-from bot.retrieve import Retriever
+from bot.search.embeddings import _Encoder
+from bot.search.retrieve import Retriever
+from bot.search.store import IndexStore, LiveIndex
 
 TINY_IDS = {"tiny-police", "tiny-wechat", "tiny-code"}
 POLICE_Q = "有人打电话说我的银行卡涉嫌洗钱，要我把钱转到安全账户"
@@ -333,8 +333,8 @@ KILLED_INGEST = textwrap.dedent(
     from pathlib import Path
     from bot.config import Settings, apply_offline_env
     apply_offline_env()
-    from bot.embeddings import USEEmbeddings
-    from bot.index import IndexStore
+    from bot.search.embeddings import USEEmbeddings
+    from bot.search.store import IndexStore
 
     settings = Settings(_env_file=None, knowledge_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
     store = IndexStore(settings, USEEmbeddings(threads=1))
@@ -417,8 +417,8 @@ FINISHED_INGEST = textwrap.dedent(
     from pathlib import Path
     from bot.config import Settings, apply_offline_env
     apply_offline_env()
-    from bot.embeddings import USEEmbeddings
-    from bot.index import IndexStore
+    from bot.search.embeddings import USEEmbeddings
+    from bot.search.store import IndexStore
 
     settings = Settings(_env_file=None, knowledge_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
     print(IndexStore(settings, USEEmbeddings(threads=1)).ingest().generation)

@@ -13,9 +13,9 @@ import pytest
 from conftest import KNOWLEDGE, LESSON, ROOT, TINY, make_settings, write_lesson
 
 from bot.cli import main
-from bot.index import IndexStore, LiveIndex
-from bot.knowledge import scan_knowledge
-from bot.retrieve import Retriever
+from bot.knowledge.lessons import scan_knowledge
+from bot.search.retrieve import Retriever
+from bot.search.store import IndexStore, LiveIndex
 
 GOOD = {"tiny-police", "tiny-wechat", "tiny-code"}
 

@@ -10,8 +10,8 @@ import re
 import pytest
 from conftest import make_settings
 
-from bot import answer as A
-from bot.answer import Answer
+from bot.records import Answer
+from bot.reply import compose as A
 
 CARD = "6222021234567890003"  # Luhn-valid
 ID_NUMBER = "310104195203182679"  # valid check digit

@@ -16,10 +16,10 @@ import pytest
 from conftest import make_settings
 from test_safety import id_complete, luhn_complete
 
-from bot.evals import EvalRun, compute_metrics, load_cases, run_cases
-from bot.pipeline import build_assistant
-from bot.report import write_report
-from bot.safety import redact
+from bot.reply.assistant import build_assistant
+from bot.reply.safety import redact
+from bot.staff.evals import EvalRun, compute_metrics, load_cases, run_cases
+from bot.staff.report import write_report
 
 RNG = random.Random(4242)
 
@@ -110,7 +110,7 @@ def unsure_assistant(tmp_path, tiny_kb, encoder, debug_log):
 
 
 def test_generated_numbers_are_what_they_claim():
-    from bot.safety import id_number_ok, luhn_ok
+    from bot.reply.safety import id_number_ok, luhn_ok
 
     assert all(luhn_ok(c) and 13 <= len(c) <= 19 for c in CARDS)
     assert all(id_number_ok(i) for i in IDS)

@@ -6,7 +6,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.ratelimit import RateLimiter
+from bot.web.ratelimit import RateLimiter
 
 
 def allowed(limiter: RateLimiter, client: str, times: list[float]) -> list[bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_settings
 
-from bot.pipeline import build_assistant
+from bot.reply.assistant import build_assistant
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,9 @@ import pytest
 from conftest import TINY, make_settings, write_lesson
 
 from bot.cli import main
-from bot.index import IndexStore, LiveIndex
-from bot.retrieve import Passage, Retriever, clean_query
+from bot.records import Passage
+from bot.search.retrieve import Retriever, clean_query
+from bot.search.store import IndexStore, LiveIndex
 
 EXTRA = {
     "lottery": dict(

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.safety import (
+from bot.reply.safety import (
     HOTLINES,
     LABELS,
     clean_input,
@@ -25,7 +25,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def luhn_complete(body: str) -> str:
-    """body plus the check digit that makes it Luhn-valid (computed independently of bot.safety)."""
+    """body plus the check digit that makes it Luhn-valid (computed independently of bot.reply.safety)."""
     total = 0
     for i, ch in enumerate(reversed(body)):
         d = int(ch)

@@ -14,8 +14,8 @@ import pytest
 from conftest import LESSON, TINY
 from test_knowledge import make_docx, make_pdf, make_pptx
 
-from bot.knowledge import scan_knowledge
-from bot.uploads import MAX_MEMBERS, UploadResult, accept_upload, delete_lesson, safe_name
+from bot.knowledge.lessons import scan_knowledge
+from bot.staff.uploads import MAX_MEMBERS, UploadResult, accept_upload, delete_lesson, safe_name
 
 LIMIT = 5_000_000
 BOMB = "压缩炸弹"

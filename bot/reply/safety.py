@@ -8,6 +8,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.records import Question
+
 HOTLINES = frozenset({"110", "120", "119", "96110", "12381", "12315", "12345", "12333", "95017"})
 
 _TAG = re.compile(r"<[^>]{0,200}>")
@@ -166,9 +168,33 @@ def redact(text: str, found: list[Sensitive] | None = None) -> str:
     return "".join(out)
 
 
+def read_input(raw: str | None, max_chars: int) -> Question:
+    """Read a senior's message once: cleaned, redacted BEFORE it is cut, what personal data it had.
+
+    Every later step (retrieval, logging, the gap store, evals, the UI) uses this value instead
+    of cleaning or redacting the message again.
+    """
+    clean = clean_input(raw, max_chars)
+    # The whole message counts: a long story often ends with "我已经把钱转过去了".
+    whole = clean_input(raw, clean.original_chars).text if clean.truncated else clean.text
+    found = find_sensitive(whole)
+    whole_redacted = redact(whole, found)
+    return Question(
+        original_chars=clean.original_chars,
+        text=clean.text,
+        # Redact before cutting, so a number split by the length limit is never half-kept.
+        redacted=whole_redacted[:max_chars],
+        sensitive=tuple(sorted({f.kind for f in found})),
+        truncated=clean.truncated,
+        whole=whole,
+        whole_redacted=whole_redacted,
+    )
+
+
 # ---------------------------------------------------------------- emergencies
 
 _CLAUSE = re.compile(r"[，,。.！!？?；;…\n ]+")
+_CLAUSE_TEXT = re.compile(r"[^，,。.！!？?；;…\n ]+")
 _MONEY = (
     r"(?:钱|元|块|万|千|百|款|退休金|存款|积蓄|钞票|工资|养老金|押金|税费|保证金|手续费|会员费)"
 )
@@ -215,20 +241,38 @@ _BLOCK = re.compile(
 )
 
 
+def emergency_evidence(text: str) -> tuple[str, int, int] | None:
+    """("done" | "now", start, end) of the clause that shows money, a code or control going now.
+
+    "done": money, a code or card details already gone, or "被骗了"; "now": a live scam (on the
+    call, screen shared, at the ATM) with a demand nearby. None when nothing is going.
+    """
+    # "电话还没挂" reads as a live call; padded to the same length so spans stay in place.
+    text = re.sub(
+        r"(?:电话|视频|通话|共享)?还?没(?:有)?挂(?:断)?",
+        lambda m: "通话中".ljust(len(m.group()), "中")[: max(3, len(m.group()))],
+        text,
+    )
+    clauses = [(m.start(), m.end(), m.group()) for m in _CLAUSE_TEXT.finditer(text)]
+    for i, (start, end, clause) in enumerate(clauses):
+        lost = _LOST.search(clause)
+        # "钱全没了" names what is gone with 没: the block words are read around it.
+        if _BLOCK.search(_LOST.sub("", clause) if lost else clause):
+            continue
+        if lost or _PAID.search(clause) or _SHARED.search(clause):
+            return "done", start, end
+        if _CHEATED.search(clause):
+            return "done", start, end
+        if _LIVE.search(clause):
+            near = " ".join(c for _, _, c in clauses[max(0, i - 1) : i + 3])
+            if _LIVE_DEMAND.search(near):
+                return "now", start, end
+    return None
+
+
 def is_emergency(text: str) -> bool:
     """True when money, a code or control has already gone to a scammer, or a scam is live now."""
-    text = re.sub(r"(?:电话|视频|通话|共享)?还?没(?:有)?挂(?:断)?", "通话中", text)
-    clauses = [c for c in _CLAUSE.split(text) if c]
-    for i, clause in enumerate(clauses):
-        if _BLOCK.search(clause):
-            continue
-        if _PAID.search(clause) or _LOST.search(clause) or _SHARED.search(clause):
-            return True
-        if _CHEATED.search(clause):
-            return True
-        if _LIVE.search(clause) and _LIVE_DEMAND.search(" ".join(clauses[max(0, i - 1) : i + 3])):
-            return True
-    return False
+    return emergency_evidence(text) is not None
 
 
 # ---------------------------------------------------------------- scope
@@ -284,3 +328,17 @@ def is_defraud_request(text: str) -> bool:
 def is_out_of_scope(text: str) -> bool:
     """Weather, stock picks, medicine, law or chit-chat with no fraud angle at all."""
     return bool(_OUT_OF_SCOPE.search(text)) and not _FRAUD_CONTEXT.search(text)
+
+
+_INJECTION_SENTENCE = re.compile(r"[^。！？!?；;\n]*")
+
+
+def strip_injection(text: str) -> str:
+    """The text without the sentences that give the assistant orders ('' when nothing is left)."""
+    kept = [
+        m.group()
+        for m in _INJECTION_SENTENCE.finditer(text)
+        if m.group().strip() and not _INJECTION.search(m.group())
+    ]
+    rest = "，".join(k.strip(" ，,") for k in kept).strip(" ，,")
+    return rest if len(_MEANINGFUL.findall(rest)) >= 4 else ""

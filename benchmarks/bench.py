@@ -1,7 +1,7 @@
 """`python -m bot bench`: SilverGuard against the textbook LangChain RAG, measured in one run.
 
 Each system runs in its own worker process (so memory and cold start are its own); the parent
-collects their JSON, prints a table and the ratios. Run `python -m bot.bench WORKER OUT` to run one.
+collects their JSON, prints a table and the ratios. Run `python -m benchmarks.bench WORKER OUT` to run one.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def _cold_start(code: str, env: dict[str, str]) -> float:
 
 def _timed_ingest(settings):
     """A full ingest with a warm encoder (model loading belongs to cold start, not throughput)."""
-    from bot.embeddings import make_embeddings
-    from bot.index import IndexStore
+    from bot.search.embeddings import make_embeddings
+    from bot.search.store import IndexStore
 
     embeddings = make_embeddings(settings)
     embeddings.embed_documents_array(["预热"])
@@ -113,7 +113,7 @@ def _timed_ingest(settings):
 
 def worker_ours(root: Path, out: Path, chroma: dict) -> dict:
     from bot.config import load_settings
-    from bot.pipeline import build_assistant
+    from bot.reply.assistant import build_assistant
 
     settings = load_settings(
         env_file=False, knowledge_dir=root / "knowledge", data_dir=out, **chroma
@@ -141,7 +141,7 @@ def worker_ours(root: Path, out: Path, chroma: dict) -> dict:
     env.update({f"BOT_{k.upper()}": str(v) for k, v in chroma.items()})
     cold = _cold_start(
         "from bot.config import load_settings, apply_offline_env\napply_offline_env()\n"
-        "from bot.pipeline import build_assistant\n"
+        "from bot.reply.assistant import build_assistant\n"
         f"print(build_assistant(load_settings(), build_if_missing=False).ask({QUERY!r}).text)",
         env,
     )
@@ -213,11 +213,11 @@ def worker_baseline(root: Path, out: Path) -> dict:
 
 def worker_scale(root: Path, out: Path, chroma: dict, target_chunks: int) -> dict:
     """Ingest and query a synthetic corpus of at least target_chunks chunks."""
-    from bot.chunking import chunk_lesson
+    from benchmarks.synthetic import write_corpus
     from bot.config import load_settings
-    from bot.knowledge import scan_knowledge
-    from bot.pipeline import build_assistant
-    from bot.synthetic import write_corpus
+    from bot.knowledge.chunking import chunk_lesson
+    from bot.knowledge.lessons import scan_knowledge
+    from bot.reply.assistant import build_assistant
 
     lessons = list(scan_knowledge(root / "knowledge").lessons)
     per_lesson = sum(len(chunk_lesson(x)) for x in lessons) / len(lessons)
@@ -248,8 +248,8 @@ def worker_scale(root: Path, out: Path, chroma: dict, target_chunks: int) -> dic
 def worker_incremental(root: Path, out: Path, chroma: dict) -> dict:
     """Time to apply an edit of one lesson, and how many chunks that re-embedded."""
     from bot.config import load_settings
-    from bot.embeddings import make_embeddings
-    from bot.index import IndexStore
+    from bot.search.embeddings import make_embeddings
+    from bot.search.store import IndexStore
 
     knowledge = out / "knowledge"
     shutil.copytree(root / "knowledge", knowledge)
@@ -295,7 +295,7 @@ def machine() -> dict:
 
 def _run_worker(name: str, tmp: Path, args: argparse.Namespace) -> dict:
     out = tmp / name
-    cmd = [sys.executable, "-m", "bot.bench", name, str(out), "--scale", str(args.scale)]
+    cmd = [sys.executable, "-m", "benchmarks.bench", name, str(out), "--scale", str(args.scale)]
     if args.chroma_host:
         cmd += ["--chroma-host", args.chroma_host, "--chroma-port", str(args.chroma_port)]
     print(f"… {name}", file=sys.stderr, flush=True)
@@ -356,7 +356,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench")
     parser.add_argument("worker", choices=["ours", "baseline", "scale_10k", "incremental"])
     parser.add_argument("out")
     parser.add_argument("--scale", type=int, default=10_000)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.gaps import GapGroup, group_questions, load_unanswered
-from bot.knowledge import scan_knowledge
+from bot.knowledge.lessons import scan_knowledge
 
 
 @dataclass(frozen=True)
@@ -46,31 +45,28 @@ def lesson_rows(knowledge_dir: Path, indexed: dict[str, int]) -> tuple[list[Less
     return rows, [str(p) for p in scan.problems]
 
 
-def gap_groups(unanswered: Path, embeddings) -> list[GapGroup]:
-    """The unanswered questions grouped by similarity (embeddings: a bot encoder)."""
-    rows = load_unanswered(unanswered)
-    if not rows:
-        return []
-    return group_questions(rows, embeddings.embed_documents_array([r["question"] for r in rows]))
-
-
 def run_eval_sets(assistant, names: list[str], report_dir: Path) -> tuple[str, list[Path]]:
-    """Run eval sets through the live assistant; a Markdown summary and the chart files."""
-    from bot.evals import EvalRun, ablation, compute_metrics, load_cases, resolve_set, run_cases
-    from bot.report import compare, load_previous, write_report
+    """Run eval sets (with the gate) through the live assistant; a Markdown summary and charts."""
+    from bot.staff.evals import ablation, load_cases, load_thresholds, resolve_set, run_set
+    from bot.staff.report import compare, load_previous, write_report
 
+    evals_dir = assistant.settings.evals_dir
+    thresholds = load_thresholds(evals_dir)
     lines: list[str] = []
     charts: list[Path] = []
     for name in names:
-        path = resolve_set(name, assistant.settings.evals_dir)
+        path = resolve_set(name, evals_dir)
         cases = load_cases(path)
-        rows = run_cases(assistant, cases)
-        run = EvalRun(sets=[path.stem], rows=rows, metrics=compute_metrics(rows))
+        limits = thresholds.get(path.stem, {})
+        run = run_set(assistant, path.stem, cases, limits)
         out = report_dir / path.stem
         worse, better = compare(run, load_previous(out))
-        write_report(run, out, ablation(assistant, cases))
-        lines += [f"### {path.stem}（{len(rows)} 题）", "", "| 指标 | 数值 |", "|---|---|"]
+        write_report(run, out, ablation(assistant, cases), run.failures if limits else None)
+        lines += [f"### {path.stem}（{len(run.rows)} 题）", "", "| 指标 | 数值 |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in run.metrics.items() if not isinstance(v, dict)]
+        if limits:
+            gate = "；".join(run.failures) if run.failures else "通过"
+            lines += ["", f"**门槛检查**：{gate}"]
         lines += ["", "**比上次变差**：" + ("；".join(worse) if worse else "无")]
         lines += ["", "**比上次变好**：" + ("；".join(better) if better else "无"), ""]
         charts += [p for p in (out / "per_topic_recall.png", out / "latency.png") if p.exists()]

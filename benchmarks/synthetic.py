@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import Lesson
-from bot.topics import SECTIONS
+from bot.knowledge.topics import SECTIONS
+from bot.records import Lesson
 
 DISTRICTS = (
     "黄浦",

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge import SUFFIXES, read_course_file, scan_knowledge
+from bot.knowledge.lessons import SUFFIXES, read_course_file, scan_knowledge
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 # A .docx/.pptx is a zip; refuse ones that inflate absurdly (zip bombs).

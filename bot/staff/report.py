@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.evals import LOWER_IS_BETTER, EvalRun
+from bot.staff.evals import LOWER_IS_BETTER, EvalRun
 
 LAST_RUN = "last_run.json"
 

@@ -7,10 +7,11 @@ import fcntl
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bot.safety import redact
+from bot.records import Question
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,12 @@ class GapGroup:
     last_seen: str
 
 
-def record_unanswered(path: Path, question: str, topic: str, confidence: float) -> None:
-    """Append one question (personal data removed) to the unanswered store."""
+def record_unanswered(path: Path, question: Question, topic: str, confidence: float) -> None:
+    """Append one question (its redacted form: no personal data) to the unanswered store."""
     path.parent.mkdir(parents=True, exist_ok=True)
     row = {
         "time": dt.datetime.now().isoformat(timespec="seconds"),
-        "question": redact(question)[:300],
+        "question": question.redacted[:300],
         "nearest_topic": topic,
         "confidence": round(confidence, 3),
     }
@@ -87,3 +88,11 @@ def group_questions(
             )
         )
     return sorted(out, key=lambda g: (-g.count, g.example))
+
+
+def gap_report(path: Path, embeddings: Any, since: dt.date | None = None) -> list[GapGroup]:
+    """The recorded questions (since a day) grouped by meaning (embeddings: a bot encoder)."""
+    rows = load_unanswered(path, since)
+    if not rows:
+        return []
+    return group_questions(rows, embeddings.embed_documents_array([r["question"] for r in rows]))

@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from bot.topics import SECTIONS, TOPICS
+from bot.knowledge.topics import SECTIONS, TOPICS
+from bot.records import Lesson, Problem, Section
 
 SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".pptx")
 REQUIRED = ("id", "title", "topic", "updated")
@@ -21,59 +22,6 @@ HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Documents are indexed from text; a body shorter than this says nothing a senior can use.
 MIN_BODY_CHARS = 20
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding about a course file; errors keep the file out of the index."""
-
-    path: str
-    line: int
-    reason: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        tag = "" if self.severity == "error" else "warning: "
-        return f"{self.path}:{self.line}: {tag}{self.reason}"
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading and the text under it, with the heading path above it."""
-
-    heading: str
-    level: int
-    path: tuple[str, ...]
-    text: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A validated course document."""
-
-    doc_id: str
-    title: str
-    topic: str
-    updated: str
-    body: str
-    source_file: str
-    sha256: str
-    tags: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    source: str = ""
-    audience: str = ""
-    body_line: int = 1
-    sections: tuple[Section, ...] = field(default=(), compare=False, repr=False)
-    # Where the id is written (front matter or sidecar, line), so a duplicate is reported there.
-    id_at: tuple[str, int] = field(default=("", 1), compare=False, repr=False)
-
-    def section(self, name: str) -> str:
-        """Text of the first section with this heading, or ''."""
-        for sec in self.sections:
-            if sec.heading == name:
-                return sec.text
-        return ""
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from bot.chunking import Chunk, chunk_lesson
 from bot.config import Settings
-from bot.embeddings import _Encoder
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
-from bot.knowledge import KnowledgeScan, Lesson, scan_knowledge
-from bot.tokenize import tokenize
+from bot.knowledge.chunking import chunk_lesson
+from bot.knowledge.lessons import KnowledgeScan, scan_knowledge
+from bot.records import Chunk, Lesson, LessonRecord
+from bot.search.embeddings import _Encoder
+from bot.search.tokenize import tokenize
 
 FORMAT = 2  # 2: BM25 stored as plain arrays (bm25.npz), read without importing bm25s
 log = logging.getLogger("bot")
@@ -65,33 +66,6 @@ class IngestReport:
             f"unchanged {self.unchanged} documents; {self.chunks} chunks "
             f"({self.embedded_chunks} embedded) in {self.seconds:.2f} s{kept}"
         )
-
-
-@dataclass(frozen=True)
-class LessonRecord:
-    """A lesson as stored in the index: metadata and its sections by heading path."""
-
-    doc_id: str
-    title: str
-    topic: str
-    updated: str
-    source_file: str
-    sha256: str
-    chunks: int
-    aliases: tuple[str, ...]
-    sections: tuple[tuple[str, str], ...]  # (heading path, text) in order
-
-    def section(self, name: str) -> str:
-        """Text of the top-level section with this heading, or ''."""
-        for path, text in self.sections:
-            if path == name:
-                return text
-        return ""
-
-    def subsections(self, name: str) -> list[tuple[str, str]]:
-        """(heading, text) of each subsection under a top-level section."""
-        prefix = f"{name} > "
-        return [(p[len(prefix) :], t) for p, t in self.sections if p.startswith(prefix)]
 
 
 def _record(lesson: Lesson, chunks: int) -> LessonRecord:

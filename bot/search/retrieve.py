@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bot.embeddings import _Encoder
-from bot.index import Index, LiveIndex
+from bot.records import LessonRecord, Passage
+from bot.search.embeddings import _Encoder
+from bot.search.store import Index, LiveIndex
 
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk, named by its lesson, topic and section."""
-
-    chunk_id: str
-    doc_id: str
-    title: str
-    topic: str
-    section: str
-    text: str
-    score: float
-    dense: float
-    bm25: float
 
 
 def clean_query(text: str, limit: int) -> str:
@@ -62,10 +47,28 @@ class Retriever:
     def index(self) -> Index:
         return self.live.get()
 
+    @property
+    def can_rerank(self) -> bool:
+        """True when a second-stage reranker is loaded."""
+        return self.reranker is not None
+
+    def lessons(self) -> dict[str, LessonRecord]:
+        """The lessons of the live index generation, by doc_id."""
+        return self.index.lessons
+
     def search(
-        self, query: str, k: int = 5, *, mode: str | None = None, per_lesson: int = 1
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        mode: str | None = None,
+        per_lesson: int = 1,
+        rerank: bool = True,
     ) -> list[Passage]:
-        """The k best passages, best first, at most per_lesson from one lesson (empty query: [])."""
+        """The k best passages, best first, at most per_lesson from one lesson (empty query: []).
+
+        rerank=False skips the second stage even when a reranker is loaded (the eval ablation).
+        """
         query = clean_query(query, self.max_chars)
         if not query:
             return []
@@ -96,7 +99,7 @@ class Retriever:
             if taken.get(doc_id, 0) < per_lesson:
                 taken[doc_id] = taken.get(doc_id, 0) + 1
                 passages.append(self._passage(index, pos, score, dense, bm25))
-        if self.reranker is not None and passages:
+        if rerank and self.reranker is not None and passages:
             passages = self._rerank(query, passages[: max(k * 3, 10)])
         return passages[:k]
 

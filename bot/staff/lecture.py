@@ -7,9 +7,9 @@ import random
 import re
 from dataclasses import dataclass
 
-from bot.index import LessonRecord
-from bot.knowledge import iter_section_items
-from bot.tokenize import tokenize
+from bot.knowledge.lessons import iter_section_items
+from bot.records import LessonRecord
+from bot.search.tokenize import tokenize
 
 # A key point counts as covered when this share of its content words shows up in the answer.
 COVERAGE = 0.34

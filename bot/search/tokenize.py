@@ -101,8 +101,8 @@ def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer(str(Path(__file__).parent / "data" / "jieba_dict.txt"))
-    tokenizer.load_userdict(str(Path(__file__).parent / "data" / "userdict.txt"))
+    tokenizer = jieba.Tokenizer(str(Path(__file__).parents[1] / "data" / "jieba_dict.txt"))
+    tokenizer.load_userdict(str(Path(__file__).parents[1] / "data" / "userdict.txt"))
     return tokenizer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -10,24 +11,36 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from bot import answer as A
 from bot.config import Settings
-from bot.embeddings import _Encoder, make_embeddings
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from bot.gaps import record_unanswered
-from bot.index import IndexStore, LessonRecord, LiveIndex
-from bot.llm import make_chat_model
-from bot.retrieve import Passage, Retriever, load_reranker
-from bot.safety import (
-    clean_input,
-    find_sensitive,
+from bot.records import Answer, LessonRecord, Passage, Question, Source
+from bot.reply.checks import sentences_of, unsafe_reason
+from bot.reply.compose import (
+    EMERGENCY_CARD,
+    PROMPT,
+    REDIRECT,
+    REFUSE,
+    SENSITIVE_NOTICE,
+    SOURCE_LINE,
+    SYSTEM_PROMPT,
+    TRUNCATED,
+    UNSURE,
+    compose,
+    excerpts_block,
+)
+from bot.reply.llm import make_chat_model
+from bot.reply.safety import (
     is_defraud_request,
     is_emergency,
     is_junk,
     is_out_of_scope,
-    redact,
+    read_input,
 )
-from bot.tokenize import warm_up
+from bot.search.embeddings import _Encoder, make_embeddings
+from bot.search.retrieve import Retriever, load_reranker
+from bot.search.store import IndexStore, IngestReport, LiveIndex, Progress
+from bot.search.tokenize import warm_up
+from bot.staff.gaps import record_unanswered
 
 log = logging.getLogger("bot")
 
@@ -49,18 +62,53 @@ class Assistant:
     record_gaps: bool = True  # off while evaluating, so eval questions never reach the gap report
 
     # ------------------------------------------------------------ public
-    def ask(self, question: str, history: History | None = None) -> A.Answer:
+    def lessons(self) -> dict[str, LessonRecord]:
+        """The lessons answered from now (the live index generation), by doc_id."""
+        return self.retriever.lessons()
+
+    def search(
+        self, query: str, k: int = 5, *, mode: str | None = None, rerank: bool = True
+    ) -> list[Passage]:
+        """Hybrid search alone (no reply): the k best passages for a query."""
+        return self.retriever.search(query, k, mode=mode, rerank=rerank)
+
+    def reindex(self, progress: Progress | None = None) -> IngestReport:
+        """Bring the index up to date with the knowledge folder; the app answers from it at once."""
+        return self.store.ingest(progress=progress)
+
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """While evaluating: eval questions never reach the gap report."""
+        saved, self.record_gaps = self.record_gaps, False
+        try:
+            yield
+        finally:
+            self.record_gaps = saved
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (so timings measure real encoding)."""
+        self.embeddings.embed_query_vector.cache_clear()
+
+    def read(self, raw: str | None) -> Question:
+        """The question read once (cleaned, redacted, cut to the configured limit)."""
+        return read_input(raw, self.settings.max_question_chars)
+
+    def ask(self, question: str | Question, history: History | None = None) -> Answer:
         """The full reply to one question (see stream() for the same reply in pieces)."""
-        result: A.Answer | None = None
+        result: Answer | None = None
         for item in self.stream(question, history):
-            if isinstance(item, A.Answer):
+            if isinstance(item, Answer):
                 result = item
         assert result is not None
         return result
 
-    def stream(self, question: str, history: History | None = None) -> Iterator[str | A.Answer]:
+    def stream(
+        self, question: str | Question, history: History | None = None
+    ) -> Iterator[str | Answer]:
         """Text pieces of the reply as they are ready, ending with the final Answer."""
         start = time.perf_counter()
+        if not isinstance(question, Question):
+            question = self.read(question)
         result = yield from self._reply(question, history)
         log.info(
             "kind=%s emergency=%s topic=%s confidence=%.3f ms=%.1f question=%s",
@@ -69,41 +117,36 @@ class Assistant:
             result.sources[0].topic if result.sources else "-",
             result.confidence,
             (time.perf_counter() - start) * 1000,
-            redact(clean_input(question, len(question or "")).text)[:120],
+            question.whole_redacted[:120],
         )
         yield result
 
     # ------------------------------------------------------------ steps
-    def _reply(self, question: str, history: History | None) -> Generator[str, None, A.Answer]:
-        clean = clean_input(question, self.settings.max_question_chars)
-        text = clean.text
+    def _reply(self, question: Question, history: History | None) -> Generator[str, None, Answer]:
+        text = question.text
         if is_junk(text):
-            yield A.PROMPT
-            return A.Answer(text=A.PROMPT, kind="prompt", truncated=clean.truncated)
-        # The whole message counts: a long story often ends with "我已经把钱转过去了". The redacted
-        # form counts too: "卡号[银行卡号]告诉了他" is recognised where 19 raw digits are not.
-        whole = clean_input(question, clean.original_chars).text if clean.truncated else text
-        found = find_sensitive(whole)
-        safe_whole = redact(whole, found)
-        # Redact before cutting, so a number split by the length limit is never half-kept.
-        safe = safe_whole[: self.settings.max_question_chars]
-        sensitive = tuple(sorted({f.kind for f in found}))
+            yield PROMPT
+            return Answer(text=PROMPT, kind="prompt", truncated=question.truncated)
+        # The whole message counts, and its redacted form too: "卡号[银行卡号]告诉了他" is
+        # recognised where 19 raw digits are not.
+        whole, safe_whole, safe = question.whole, question.whole_redacted, question.redacted
+        sensitive = question.sensitive
         emergency = is_emergency(whole) or is_emergency(safe_whole)
         # A victim coached by the scammer ("他教我假装…，钱已经转了") needs the card, not a refusal.
         if not emergency and is_defraud_request(safe):
-            yield A.REFUSE
-            return A.Answer(text=A.REFUSE, kind="refuse", sensitive=sensitive)
+            yield REFUSE
+            return Answer(text=REFUSE, kind="refuse", sensitive=sensitive)
         if not emergency and is_out_of_scope(safe):
-            yield A.REDIRECT
-            return A.Answer(text=A.REDIRECT, kind="redirect", sensitive=sensitive)
+            yield REDIRECT
+            return Answer(text=REDIRECT, kind="redirect", sensitive=sensitive)
 
         head: list[str] = []
         if emergency:  # always the first thing a senior in a live scam sees
-            head.append(A.EMERGENCY_CARD)
-        if clean.truncated:
-            head.append(A.TRUNCATED)
+            head.append(EMERGENCY_CARD)
+        if question.truncated:
+            head.append(TRUNCATED)
         if sensitive:
-            head.append(A.SENSITIVE_NOTICE)
+            head.append(SENSITIVE_NOTICE)
         for piece in head:  # the emergency card goes out before any retrieval work
             yield piece + "\n"
 
@@ -112,24 +155,24 @@ class Assistant:
         sources = self._sources(passages)
         if lesson is None or confidence < self.settings.min_confidence:
             kind = "emergency" if emergency else "unsure"
-            body = "" if emergency else A.UNSURE
+            body = "" if emergency else UNSURE
             if not emergency and self.record_gaps:
                 record_unanswered(
                     self.settings.unanswered_path,
-                    safe,
+                    question,
                     passages[0].topic if passages else "",
                     confidence,
                 )
             if body:
                 yield body
-            return A.Answer(
+            return Answer(
                 text="\n".join([*head, body]).strip(),
                 sources=(),
                 emergency=emergency,
                 confidence=confidence,
                 kind=kind,
                 sensitive=sensitive,
-                truncated=clean.truncated,
+                truncated=question.truncated,
                 passages=tuple(passages),
             )
 
@@ -139,16 +182,16 @@ class Assistant:
             reply = yield from self._llm_body(safe, lesson, passages)
             used_llm = reply is not None
         if reply is None:
-            reply = A.compose(safe, lesson, passages, emergency=emergency)
+            reply = compose(safe, lesson, passages, emergency=emergency)
             yield from reply.splitlines(keepends=True)
-        return A.Answer(
+        return Answer(
             text="\n".join([*head, reply]),
             sources=sources,
             emergency=emergency,
             confidence=confidence,
             kind="emergency" if emergency else "answer",
             sensitive=sensitive,
-            truncated=clean.truncated,
+            truncated=question.truncated,
             used_llm=used_llm,
             passages=tuple(passages),
         )
@@ -156,9 +199,7 @@ class Assistant:
     def _query(self, question: str, history: History | None) -> str:
         """The retrieval query: a follow-up is read together with the turn before it."""
         earlier = [_content(h) for h in (history or []) if _is_user(h)]
-        earlier = [
-            redact(clean_input(e, self.settings.max_question_chars).text) for e in earlier if e
-        ]
+        earlier = [self.read(e).redacted for e in earlier if e]
         if earlier and (_FOLLOW_UP.search(question) or len(question) <= 10):
             return f"{earlier[-1]} {question}"
         return question
@@ -166,18 +207,18 @@ class Assistant:
     def _best_lesson(self, passages: list[Passage]) -> tuple[LessonRecord | None, float]:
         if not passages:
             return None, 0.0
-        lessons = self.retriever.index.lessons
+        lessons = self.retriever.lessons()
         top = passages[0]
         lesson = lessons.get(top.doc_id)
         confidence = confidence_of(passages)
         return lesson, confidence
 
     @staticmethod
-    def _sources(passages: list[Passage]) -> tuple[A.Source, ...]:
-        seen: dict[str, A.Source] = {}
+    def _sources(passages: list[Passage]) -> tuple[Source, ...]:
+        seen: dict[str, Source] = {}
         for p in passages:
             if p.doc_id not in seen:
-                seen[p.doc_id] = A.Source(p.doc_id, p.title, p.topic, round(p.score, 4))
+                seen[p.doc_id] = Source(p.doc_id, p.title, p.topic, round(p.score, 4))
         return tuple(seen.values())[:3]
 
     def _llm_body(
@@ -189,19 +230,19 @@ class Assistant:
         others = [p for p in passages if p.doc_id != lesson.doc_id][:1]
         context = [(lesson, passages)]
         if others:
-            second = self.retriever.index.lessons.get(others[0].doc_id)
+            second = self.retriever.lessons().get(others[0].doc_id)
             if second is not None:
                 context.append((second, passages))
         messages = [
-            SystemMessage(content=A.SYSTEM_PROMPT),
-            HumanMessage(content=f"{A.excerpts_block(context)}\n\n老人的问题：{question}"),
+            SystemMessage(content=SYSTEM_PROMPT),
+            HumanMessage(content=f"{excerpts_block(context)}\n\n老人的问题：{question}"),
         ]
         shown: list[str] = []
         try:
             chunks = (c.content for c in self.chat_model.stream(messages))
-            for sentence in A.sentences_of(c if isinstance(c, str) else "" for c in chunks):
+            for sentence in sentences_of(c if isinstance(c, str) else "" for c in chunks):
                 # a bare line break between sentences is not an empty reply
-                reason = A.unsafe_reason(sentence) if sentence.strip() else None
+                reason = unsafe_reason(sentence) if sentence.strip() else None
                 if reason:
                     raise ValueError(reason)
                 shown.append(sentence)
@@ -212,10 +253,10 @@ class Assistant:
                 yield "\n"
             return None
         text = "".join(shown).strip()
-        if A.unsafe_reason(text):
+        if unsafe_reason(text):
             return None
-        if A.SOURCE_LINE.format(title=lesson.title) not in text:
-            extra = "\n" + A.SOURCE_LINE.format(title=lesson.title)
+        if SOURCE_LINE.format(title=lesson.title) not in text:
+            extra = "\n" + SOURCE_LINE.format(title=lesson.title)
             yield extra
             text += extra
         return text

@@ -3,43 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from bot.knowledge import Lesson
+from bot.records import Chunk, Lesson
 
 # A sentence ends at a run of 。！？；… (with any closing quotes after them) or at a line break.
 _SENTENCE = re.compile(r"[^\n]*?[。！？；!?;…]+[”’」』）)\"']*|[^\n]+")
 ALIAS_SECTION = "常见说法"
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A retrievable piece of a lesson, carrying where it came from."""
-
-    chunk_id: str
-    doc_id: str
-    title: str
-    topic: str
-    section: str
-    heading_path: str
-    source_file: str
-    position: int
-    text: str
-
-    def embed_text(self) -> str:
-        """What the encoders see: title and section give the passage its context."""
-        return f"{self.title}｜{self.section}：{self.text}"
-
-    def metadata(self) -> dict[str, str | int]:
-        return {
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "topic": self.topic,
-            "section": self.section,
-            "heading_path": self.heading_path,
-            "source_file": self.source_file,
-            "position": self.position,
-        }
 
 
 def split_sentences(text: str) -> list[str]:

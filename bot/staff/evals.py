@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import BotError
-from bot.safety import clean_input, redact
+from bot.reply.safety import redact
 
+THRESHOLDS = "thresholds.json"
 EXPECT_KINDS = ("answer", "redirect", "refuse", "prompt", "unsure")
 
 
@@ -61,6 +61,7 @@ class EvalRun:
     sets: list[str]
     rows: list[Row]
     metrics: dict[str, float | dict] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # the gate's findings (not in to_json)
 
     def to_json(self) -> dict:
         return {"sets": self.sets, "metrics": self.metrics, "rows": [r.__dict__ for r in self.rows]}
@@ -132,34 +133,32 @@ def check_answer(case: Case, text: str, kind: str, emergency: bool) -> list[str]
 
 
 def run_cases(
-    assistant,  # bot.pipeline.Assistant (not imported: keeps this module light)
+    assistant,  # bot.reply.assistant.Assistant (not imported: keeps this module light)
     cases: list[Case],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Row]:
     """Ask every case in one process; one row per case, in order (nothing goes to the gap report)."""
     rows = []
-    saved, assistant.record_gaps = assistant.record_gaps, False
-    try:
+    with assistant.evaluating():
         for i, case in enumerate(cases):
             rows.append(_run_case(assistant, case))
             if progress:
                 progress(i + 1, len(cases))
-    finally:
-        assistant.record_gaps = saved
     return rows
 
 
 def _run_case(assistant, case: Case) -> Row:
     """Ask one case and check what came back."""
     start = time.perf_counter()
-    answer = assistant.ask(case.question, list(case.history) or None)
+    question = assistant.read(case.question)
+    answer = assistant.ask(question, list(case.history) or None)
     latency = (time.perf_counter() - start) * 1000
     passages = list(answer.passages)
     if len(passages) < 5:
-        query = clean_input(case.question, assistant.settings.max_question_chars).text
-        passages = assistant.retriever.search(redact(query), k=5) if query else []
+        passages = assistant.search(question.redacted, k=5) if question.text else []
     failures = check_answer(case, answer.text, answer.kind, answer.emergency)
-    topic_rank = _first_topic_rank(passages, case.topics)
+    topic_rank = topic_rank_of([p.topic for p in passages], case.topics)
+    topic_rank = topic_rank if topic_rank is not None and topic_rank < 3 else None
     if (
         case.topics
         and case.expect in (None, "answer")
@@ -169,7 +168,7 @@ def _run_case(assistant, case: Case) -> Row:
         failures.append("expected topic not in the top 3")
     return Row(
         id=case.id,
-        question=redact(case.question)[:500],
+        question=question.whole_redacted[:500],
         topics=list(case.topics),
         retrieved=[
             {"doc_id": p.doc_id, "topic": p.topic, "title": p.title, "score": p.score}
@@ -190,17 +189,23 @@ def _run_case(assistant, case: Case) -> Row:
     )
 
 
-def _topic_ranking(retrieved: list[dict]) -> list[str]:
-    ranking: list[str] = []
-    for r in retrieved:
-        if r["topic"] not in ranking:
-            ranking.append(r["topic"])
-    return ranking
+def topic_rank_of(topics: Sequence[str], expected: Sequence[str]) -> int | None:
+    """Rank (0 = first) of the first expected topic among the distinct topics retrieved, in order."""
+    ranking = list(dict.fromkeys(topics))
+    return next((i for i, t in enumerate(ranking) if t in expected), None)
 
 
-def _first_topic_rank(passages, topics) -> int | None:
-    ranking = _topic_ranking([{"topic": p.topic} for p in passages])
-    return next((i for i, t in enumerate(ranking[:3]) if t in topics), None)
+def topic_hits(ranked: Sequence[tuple[Sequence[str], Sequence[str]]]) -> dict[str, float]:
+    """topic@1, topic@3 and MRR of (retrieved topics, expected topics) pairs; 0 for none."""
+    ranks = [topic_rank_of(topics, expected) for topics, expected in ranked]
+    n = len(ranks)
+    if not n:
+        return {"topic_at_1": 0.0, "topic_at_3": 0.0, "mrr": 0.0}
+    return {
+        "topic_at_1": round(sum(r == 0 for r in ranks) / n, 4),
+        "topic_at_3": round(sum(r is not None and r < 3 for r in ranks) / n, 4),
+        "mrr": round(sum(1.0 / (r + 1) for r in ranks if r is not None) / n, 4),
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -216,19 +221,14 @@ def percentile(values: list[float], q: float) -> float:
 def compute_metrics(rows: list[Row]) -> dict[str, float | dict]:
     """topic@1/@3, MRR, per-topic recall, answer pass rate, emergency P/R, scope handling, latency."""
     ranked = [r for r in rows if r.topics]
-    hits1 = hits3 = 0
-    rr = 0.0
     per_topic: dict[str, list[int]] = {}
     for r in ranked:
-        ranking = _topic_ranking(r.retrieved)
-        rank = next((i for i, t in enumerate(ranking) if t in r.topics), None)
-        hits1 += rank == 0
-        hits3 += rank is not None and rank < 3
-        rr += 1.0 / (rank + 1) if rank is not None else 0.0
+        rank = topic_rank_of([x["topic"] for x in r.retrieved], r.topics)
         for t in r.topics:
             per_topic.setdefault(t, [0, 0])
             per_topic[t][0] += rank is not None and rank < 3
             per_topic[t][1] += 1
+    hits = topic_hits([([x["topic"] for x in r.retrieved], r.topics) for r in ranked])
     checked = [r for r in rows if r.answer_checked]
     emerg = [r for r in rows if r.expected_emergency is not None]
     tp = sum(bool(r.emergency and r.expected_emergency) for r in emerg)
@@ -240,9 +240,7 @@ def compute_metrics(rows: list[Row]) -> dict[str, float | dict]:
     n = len(ranked) or 1
     metrics: dict[str, float | dict] = {
         "cases": len(rows),
-        "topic_at_1": round(hits1 / n, 4) if ranked else 0.0,
-        "topic_at_3": round(hits3 / n, 4) if ranked else 0.0,
-        "mrr": round(rr / n, 4) if ranked else 0.0,
+        **hits,
         "answer_pass_rate": round(sum(r.passed for r in checked) / len(checked), 4)
         if checked
         else 1.0,
@@ -289,36 +287,65 @@ def gate(metrics: dict, thresholds: dict[str, float]) -> list[str]:
 def ablation(assistant, cases: list[Case]) -> list[dict]:
     """topic@1/@3 and search latency of BM25 only, dense only and hybrid on the same cases."""
     modes = ["bm25", "dense", "hybrid"]
-    if assistant.retriever.reranker is not None:
+    if assistant.retriever.can_rerank:
         modes.append("hybrid+rerank")
     out = []
-    ranked = [c for c in cases if c.topics and clean_input(c.question, 400).text]
+    questions = [(assistant.read(c.question), c.topics) for c in cases if c.topics]
+    questions = [(q, topics) for q, topics in questions if q.text]
     for mode in modes:
-        hits1 = hits3 = 0
         times = []
-        saved = assistant.retriever.reranker
-        assistant.embeddings.embed_query_vector.cache_clear()  # time real encoding in every mode
-        if mode != "hybrid+rerank":
-            assistant.retriever.reranker = None
-        try:
-            for c in ranked:
-                start = time.perf_counter()
-                passages = assistant.retriever.search(
-                    redact(clean_input(c.question, 400).text), k=10, mode=mode.split("+")[0]
-                )
-                times.append((time.perf_counter() - start) * 1000)
-                ranking = _topic_ranking([{"topic": p.topic} for p in passages])
-                hits1 += bool(ranking) and ranking[0] in c.topics
-                hits3 += bool(set(ranking[:3]) & set(c.topics))
-        finally:
-            assistant.retriever.reranker = saved
-        n = len(ranked) or 1
+        found = []
+        assistant.clear_query_cache()  # time real encoding in every mode
+        for question, topics in questions:
+            start = time.perf_counter()
+            passages = assistant.search(
+                question.redacted, k=10, mode=mode.split("+")[0], rerank=mode == "hybrid+rerank"
+            )
+            times.append((time.perf_counter() - start) * 1000)
+            found.append(([p.topic for p in passages], topics))
+        hits = topic_hits(found)
         out.append(
             {
                 "mode": mode,
-                "topic_at_1": round(hits1 / n, 4),
-                "topic_at_3": round(hits3 / n, 4),
-                "search_p50_ms": round(statistics.median(times), 2) if times else 0.0,
+                "topic_at_1": hits["topic_at_1"],
+                "topic_at_3": hits["topic_at_3"],
+                "search_p50_ms": round(percentile(times, 50), 2),
             }
         )
     return out
+
+
+def load_thresholds(evals_dir: Path) -> dict[str, dict[str, float]]:
+    """The gate's limits per set from evals/thresholds.json ({} when there is none)."""
+    path = evals_dir / THRESHOLDS
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        limits = {k: v for k, v in data.items() if not k.startswith("_")}
+        for name, value in limits.items():
+            if not isinstance(value, dict) or not all(
+                isinstance(x, (int, float)) for x in value.values()
+            ):
+                raise ValueError(f"'{name}' must map metric names to numbers")
+    except (ValueError, AttributeError) as exc:
+        raise EvalSetError(f"{path}: {exc}") from exc
+    return limits
+
+
+def run_set(
+    assistant,
+    name: str,
+    cases: list[Case],
+    limits: dict[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalRun:
+    """Run one set, compute its metrics and apply the gate (run.failures; empty = passed)."""
+    rows = run_cases(assistant, cases, progress=progress)
+    run = EvalRun(sets=[name], rows=rows, metrics=compute_metrics(rows))
+    failures = [f"{name}: {f}" for f in gate(run.metrics, limits or {})]
+    if failures:
+        failing = [r.id for r in rows if not r.passed][:15]
+        failures.append(f"{name}: failing cases: {', '.join(failing)}")
+    run.failures = failures
+    return run

@@ -1,0 +1,1 @@
+"""Dev tools, not shipped in the wheel: the benchmark against the LangChain baseline, a synthetic corpus."""

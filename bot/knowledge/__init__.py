@@ -1,0 +1,1 @@
+"""Knowledge: course files -> validated lessons -> chunks."""

@@ -1,0 +1,1 @@
+"""Search: tokens, encoders, the on-disk index generations, Chroma, hot reload, hybrid search."""

@@ -1,0 +1,473 @@
+"""SilverGuard's Gradio app: the senior chat (/), the staff room (/staff), the content desk (own port).
+
+Run with `python app.py` (or `make run`). bot/ does the work; this module only builds the UI.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.config import apply_offline_env
+
+apply_offline_env()  # before gradio is imported: it reads its analytics switch at import time
+
+import gradio as gr  # noqa: E402
+
+from bot.config import Settings, load_settings  # noqa: E402
+from bot.errors import BotError  # noqa: E402
+from bot.reply.assistant import Assistant, build_assistant  # noqa: E402
+from bot.reply.compose import EMERGENCY_CARD  # noqa: E402
+from bot.web.ratelimit import RateLimiter  # noqa: E402
+
+log = logging.getLogger("silverguard.app")
+
+BUSY = "系统有点忙，请稍等一下再问，或者问问网点的工作人员。"
+TOO_FAST = "您问得有点快了，请歇一歇，过一分钟再问。"
+# Pieces that arrive closer together than this go out as one update: every update is one more
+# postprocess and event in Gradio, and the composer's lines all arrive within a millisecond
+# (24 -> 31 answers/s under 50 back-to-back clients, README "Load").
+STREAM_EVERY_S = 0.1
+QUICK_QUESTIONS = (
+    "AI换脸是怎么回事",
+    "公安局打电话说我洗钱",
+    "验证码能告诉别人吗",
+    "手机银行大字版怎么用",
+    "微信怎么打视频电话",
+    "保健品讲座能去吗",
+    "中奖了要先交钱吗",
+    "养老投资高回报能信吗",
+)
+
+STATIC = Path(__file__).parent / "static"
+
+
+def css() -> str:
+    """The app's style sheet (bot/web/static/silverguard.css)."""
+    return (STATIC / "silverguard.css").read_text("utf-8")
+
+
+def head() -> str:
+    """The <head> script: font size (A-/A+) and read-aloud, kept in the browser."""
+    return f"<script>\n{(STATIC / 'silverguard.js').read_text('utf-8')}</script>\n"
+
+
+# ---------------------------------------------------------------- senior chat
+
+
+def _text(content: Any) -> str:
+    """Plain text of a chat message (Gradio 6 keeps content as a list of typed parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(_text(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return ""
+
+
+def _display(text: str) -> str:
+    """Markdown for the chat bubble: a line that is not a list item starts its own paragraph."""
+    lines = text.strip().splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        numbered = bool(re.match(r"^\d+\. ", line))
+        if i and not (numbered and re.match(r"^\d+\. ", lines[i - 1])):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def _user_turns(history: list[dict]) -> list[str]:
+    return [_text(m.get("content")) for m in history if m.get("role") == "user"]
+
+
+def make_chat_handlers(assistant: Assistant, limiter: RateLimiter) -> tuple[Any, Any]:
+    """The chat's generator (streams the reply) and the emergency button's handler."""
+
+    def respond(message: str, history: list[dict] | None, request: gr.Request):
+        history = list(history or [])
+        question = assistant.read(message)  # read once: shown redacted, answered from the same
+        shown = question.redacted
+        client = getattr(getattr(request, "client", None), "host", None) or "local"
+        earlier = _user_turns(history)
+        history.append({"role": "user", "content": shown or "（空白）"})
+        if not limiter.allow(client):
+            yield history + [{"role": "assistant", "content": TOO_FAST}], ""
+            return
+        text = ""
+        shown_at = 0.0  # the first piece (the emergency card, if any) goes out at once
+        try:
+            for piece in assistant.stream(question, earlier):
+                if isinstance(piece, str):
+                    text += piece
+                    if time.monotonic() - shown_at >= STREAM_EVERY_S:
+                        shown_at = time.monotonic()
+                        yield history + [{"role": "assistant", "content": _display(text)}], ""
+                else:
+                    text = piece.text
+        except BotError as exc:
+            log.warning("chat failed: %s", exc)
+            text = BUSY
+        except Exception:
+            log.exception("chat failed")
+            text = BUSY
+        yield history + [{"role": "assistant", "content": _display(text or BUSY)}], ""
+
+    def emergency(history: list[dict] | None):
+        return list(history or []) + [{"role": "assistant", "content": _display(EMERGENCY_CARD)}]
+
+    return respond, emergency
+
+
+def _ask_fixed(respond: Any, question: str) -> Any:
+    def handler(history: list[dict] | None, request: gr.Request):
+        yield from respond(question, history, request)
+
+    return handler
+
+
+def build_public(assistant: Assistant, settings: Settings) -> Any:
+    """The public app: the senior chat at / and the staff room at /staff. Nothing here writes."""
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    respond, emergency = make_chat_handlers(assistant, limiter)
+    with gr.Blocks(title="银龄反诈助手", analytics_enabled=False) as demo:
+        with gr.Row():
+            gr.Markdown("# 银龄反诈助手\n有拿不准的电话、短信、转账，先问问我。")
+            smaller = gr.Button("A−", scale=0, elem_id="sg-smaller")
+            bigger = gr.Button("A+", scale=0, elem_id="sg-bigger")
+        help_btn = gr.Button("我可能被骗了", elem_id="sg-emergency", variant="stop")
+        chat = gr.Chatbot(
+            elem_id="sg-chat",
+            label="对话",
+            height=620,
+            buttons=[],
+            feedback_options=None,
+            placeholder="您好！请问有什么想问的？可以打字，也可以点下面的问题。",
+        )
+        with gr.Row():
+            box = gr.Textbox(
+                show_label=False,
+                placeholder="在这里打字提问，比如：有人让我转账到安全账户",
+                lines=2,
+                max_lines=4,
+                scale=4,
+                elem_id="sg-input",
+            )
+            send = gr.Button("发送", variant="primary", scale=1, elem_id="sg-send")
+        quick = []
+        for row in (QUICK_QUESTIONS[:4], QUICK_QUESTIONS[4:]):
+            with gr.Row(elem_classes="sg-quick"):
+                quick += [gr.Button(q, size="lg") for q in row]
+        with gr.Row():
+            rate = gr.Radio(["慢", "正常", "快"], value="正常", label="朗读速度", scale=2)
+            new = gr.Button("新的对话", scale=1, elem_id="sg-new")
+
+        chat_io: dict[str, Any] = dict(
+            inputs=[box, chat], outputs=[chat, box], show_progress="hidden"
+        )
+        send.click(respond, api_name="chat", api_visibility="undocumented", **chat_io)
+        box.submit(respond, api_visibility="private", **chat_io)
+        for button, question in zip(quick, QUICK_QUESTIONS, strict=True):
+            button.click(
+                _ask_fixed(respond, question),
+                inputs=[chat],
+                outputs=[chat, box],
+                api_visibility="private",
+                show_progress="hidden",
+            )
+        help_btn.click(
+            emergency, inputs=[chat], outputs=[chat], api_visibility="private", queue=False
+        )
+        new.click(lambda: ([], ""), outputs=[chat, box], api_visibility="private", queue=False)
+        smaller.click(None, js="() => sgFont(-2)")
+        bigger.click(None, js="() => sgFont(2)")
+        rate.change(None, inputs=[rate], js="(r) => sgRate(r)")
+
+    with demo.route("备课", "/staff", show_in_navbar=False):
+        build_staff(assistant)
+    return demo
+
+
+# ---------------------------------------------------------------- staff room
+
+
+def build_staff(assistant: Assistant) -> None:
+    """备课: outline (downloadable), 模拟提问 practice, 防骗演练 drill — read-only."""
+    from bot.staff import lecture
+
+    # One folder for every outline download, removed when the app exits (not one per click).
+    outlines = tempfile.TemporaryDirectory(prefix="sg-outline-")
+
+    def lessons() -> dict[str, Any]:
+        return assistant.lessons()
+
+    def choices() -> list[tuple[str, str]]:
+        items = sorted(lessons().values(), key=lambda r: (r.topic, r.title))
+        return [(f"{r.title}（{r.topic}）", r.doc_id) for r in items]
+
+    def show_outline(doc_id: str):
+        lesson = lessons().get(doc_id)
+        if lesson is None:
+            return "请先选择一课。", None
+        plan = lecture.outline(lesson)
+        out = Path(outlines.name) / f"{doc_id}.html"
+        out.write_text(plan.to_html(), "utf-8")
+        return plan.to_markdown(), str(out)
+
+    def ask_practice(doc_id: str):
+        lesson = lessons().get(doc_id)
+        if lesson is None:
+            return "请先选择一课。", None, "", ""
+        practice = lecture.practice_question(lesson, random.Random())
+        return f"**老人问**：{practice.question}", practice, "", ""
+
+    def grade(practice: Any, answer: str):
+        if practice is None:
+            return "请先点“出一道题”。"
+        fb = lecture.score_answer(practice, answer or "")
+        covered = "\n".join(f"- ✅ {p}" for p in fb.covered) or "- （还没有讲到要点）"
+        missed = "\n".join(f"- ⬜ {p}" for p in fb.missed) or "- （都讲到了，很好！）"
+        return (
+            f"**讲到的要点**（{len(fb.covered)}/{len(fb.covered) + len(fb.missed)}）\n{covered}\n\n"
+            f"**还可以补充**\n{missed}\n\n**参考回答**：{fb.reference}"
+        )
+
+    def drill_start(doc_id: str):
+        lesson = lessons().get(doc_id)
+        steps = lecture.drill(lesson) if lesson else []
+        return _drill_view(steps, 0, "")
+
+    def drill_choose(steps: list, i: int, choice: str | None):
+        if not steps or i >= len(steps):
+            return _drill_view(steps, i, "")
+        step = steps[i]
+        if choice is None:
+            return _drill_view(steps, i, "请先选一个做法。")
+        right = step.choices.index(choice) == step.safe_index
+        verdict = (
+            "✅ 做得对！"
+            if right
+            else f"⚠️ 这样做有危险。更稳妥的是：{step.choices[step.safe_index]}"
+        )
+        return _drill_view(
+            steps, i, f"{verdict}\n\n**这句话的破绽**：{step.red_flag}", answered=True
+        )
+
+    def drill_next(steps: list, i: int):
+        return _drill_view(steps, i + 1, "")
+
+    def _drill_view(steps: list, i: int, feedback: str, answered: bool = False):
+        if not steps:
+            return steps, 0, "请先选择一课，再点“开始演练”。", gr.update(choices=[], value=None), ""
+        if i >= len(steps):
+            done = "演练结束。记住：陌生来电要钱、要验证码，一律挂断，打官方电话核实。"
+            return steps, i, done, gr.update(choices=[], value=None), ""
+        step = steps[i]
+        line = f"**第{i + 1}句，对方说**：“{step.scammer_line}”\n\n您会怎么做？"
+        radio = gr.update(choices=list(step.choices), value=None if not answered else gr.skip())
+        return steps, i, line, radio, feedback
+
+    gr.Markdown("# 备课室\n选一课，生成提纲、练习回答老人提问、进行防骗演练。")
+    pick = gr.Dropdown(choices=choices(), value=None, label="选择课程", interactive=True)
+    with gr.Tab("讲课提纲"):
+        make = gr.Button("生成提纲")
+        outline_md = gr.Markdown()
+        download = gr.File(label="下载可打印的提纲（HTML，可直接打印）")
+        make.click(
+            show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private"
+        )
+        pick.change(
+            show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private"
+        )
+    with gr.Tab("模拟提问"):
+        state = gr.State(None)
+        new_q = gr.Button("出一道题")
+        question = gr.Markdown()
+        reply = gr.Textbox(label="您的回答（像对老人讲话一样）", lines=4)
+        check = gr.Button("看看讲得怎么样", variant="primary")
+        feedback = gr.Markdown()
+        new_q.click(
+            ask_practice,
+            inputs=[pick],
+            outputs=[question, state, reply, feedback],
+            api_visibility="private",
+        )
+        check.click(grade, inputs=[state, reply], outputs=[feedback], api_visibility="private")
+    with gr.Tab("防骗演练"):
+        steps_state, idx_state = gr.State([]), gr.State(0)
+        start = gr.Button("开始演练")
+        line_md = gr.Markdown()
+        options = gr.Radio(choices=[], label="选一个做法")
+        choose = gr.Button("就这么做", variant="primary")
+        drill_fb = gr.Markdown()
+        nxt = gr.Button("下一句")
+        outs = [steps_state, idx_state, line_md, options, drill_fb]
+        start.click(drill_start, inputs=[pick], outputs=outs, api_visibility="private")
+        choose.click(
+            drill_choose,
+            inputs=[steps_state, idx_state, options],
+            outputs=outs,
+            api_visibility="private",
+        )
+        nxt.click(
+            drill_next, inputs=[steps_state, idx_state], outputs=outs, api_visibility="private"
+        )
+
+
+# ---------------------------------------------------------------- content desk
+
+
+def build_desk(assistant: Assistant, settings: Settings) -> Any:
+    """The password-protected content desk (served on its own port)."""
+    from bot.staff.desk import lesson_rows, run_eval_sets
+    from bot.staff.gaps import gap_report
+    from bot.staff.uploads import accept_upload, delete_lesson
+
+    headers = ["文件", "标题", "主题", "更新日期", "已索引块数", "校验结果"]
+
+    def table():
+        rows, problems = lesson_rows(
+            settings.knowledge_dir, {d: r.chunks for d, r in assistant.lessons().items()}
+        )
+        data = [[r.source_file, r.title, r.topic, r.updated, r.chunks, r.status] for r in rows]
+        files = [r.source_file for r in rows]
+        text = "\n".join(f"- `{p}`" for p in problems) or "全部课程文件校验通过。"
+        return data, gr.update(choices=files, value=None), text
+
+    def upload(files: list[Any] | None):
+        if not files:
+            return "请先选择文件。", *table()
+        payload = []
+        for f in files:
+            path = Path(f if isinstance(f, str) else f.name)
+            payload.append(
+                (Path(getattr(f, "orig_name", None) or path.name).name, path.read_bytes())
+            )
+        results = accept_upload(settings.knowledge_dir, payload, settings.upload_max_bytes)
+        lines = [f"- {'✅' if r.ok else '❌'} {r.name}：{r.message}" for r in results]
+        return "\n".join(lines) + "\n\n上传后请点“重新索引”。", *table()
+
+    def remove(name: str | None, sure: bool):
+        if not name:
+            return "请先选择要删除的文件。", *table()
+        if not sure:
+            return "请勾选“确认删除”。", *table()
+        ok = delete_lesson(settings.knowledge_dir, name)
+        return (f"已删除 {name}，请点“重新索引”。" if ok else f"找不到 {name}。"), *table()
+
+    def reindex(progress=gr.Progress()):  # noqa: B008 (the Gradio idiom)
+        progress(0, desc="准备中")
+        report = assistant.reindex(
+            progress=lambda done, total: progress(
+                done / max(total, 1), desc=f"向量化 {done}/{total}"
+            )
+        )
+        lines = [f"索引完成：{report.summary()}"] + [f"- `{p}`" for p in report.problems]
+        return "\n".join(lines), *table()
+
+    def evaluate(names: list[str]):
+        text, charts = run_eval_sets(
+            assistant, names or ["retrieval", "answers"], settings.data_dir / "reports"
+        )
+        return text, [str(c) for c in charts]
+
+    def gaps():
+        groups = gap_report(settings.unanswered_path, assistant.embeddings)
+        return [[g.count, g.example, g.nearest_topic, g.last_seen] for g in groups]
+
+    with gr.Blocks(title="银龄反诈助手 · 内容管理", analytics_enabled=False) as desk:
+        gr.Markdown("# 内容管理台\n上传、删除课程，重新索引，运行评测，查看答不上来的问题。")
+        with gr.Tab("课程"):
+            grid = gr.Dataframe(headers=headers, interactive=False, wrap=True)
+            problems = gr.Markdown()
+            refresh = gr.Button("刷新列表")
+            files = gr.File(
+                label="上传课程文件（md/txt/docx/pdf/pptx，及 .meta.yaml）",
+                file_count="multiple",
+                file_types=[".md", ".txt", ".docx", ".pdf", ".pptx", ".yaml"],
+            )
+            up = gr.Button("上传并校验", variant="primary")
+            with gr.Row():
+                victim = gr.Dropdown(label="要删除的文件", choices=[])
+                sure = gr.Checkbox(label="确认删除")
+                rm = gr.Button("删除", variant="stop")
+            status = gr.Markdown()
+            again = gr.Button("重新索引", variant="primary")
+            outs = [grid, victim, problems]
+            refresh.click(table, outputs=outs, api_visibility="private")
+            up.click(upload, inputs=[files], outputs=[status, *outs], api_visibility="private")
+            rm.click(
+                remove, inputs=[victim, sure], outputs=[status, *outs], api_visibility="private"
+            )
+            again.click(
+                reindex, outputs=[status, *outs], api_visibility="private", concurrency_limit=1
+            )
+            desk.load(table, outputs=outs, api_visibility="private")
+        with gr.Tab("评测"):
+            sets = gr.CheckboxGroup(
+                ["retrieval", "answers", "unanswerable"],
+                value=["retrieval", "answers"],
+                label="评测集",
+            )
+            run = gr.Button("运行评测", variant="primary")
+            metrics = gr.Markdown()
+            gallery = gr.Gallery(label="图表", columns=2)
+            run.click(
+                evaluate,
+                inputs=[sets],
+                outputs=[metrics, gallery],
+                api_visibility="private",
+                concurrency_limit=1,
+            )
+        with gr.Tab("答不上来的问题"):
+            load_gaps = gr.Button("刷新")
+            gap_table = gr.Dataframe(
+                headers=["次数", "例句", "最接近的主题", "最近一次"], interactive=False, wrap=True
+            )
+            load_gaps.click(gaps, outputs=[gap_table], api_visibility="private")
+    return desk
+
+
+# ---------------------------------------------------------------- start
+
+
+def main() -> None:
+    """Start the public app (and the content desk when BOT_ADMIN_PASSWORD is set)."""
+    apply_offline_env()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    try:
+        assistant = build_assistant(settings)
+    except BotError as exc:
+        raise SystemExit(f"SilverGuard cannot start: {exc}") from exc
+    launch = dict(server_name=settings.host, footer_links=[], quiet=False, show_error=False)
+    if settings.admin_password is None or not settings.admin_password.get_secret_value():
+        print("内容管理台未启动：请设置 BOT_ADMIN_PASSWORD（管理台只在设置了密码时启动）。")
+    else:
+        desk = build_desk(assistant, settings)
+        desk.queue(default_concurrency_limit=2)
+        desk.launch(
+            server_port=settings.admin_port,
+            auth=("admin", settings.admin_password.get_secret_value()),
+            auth_message="内容管理台：请输入管理员账号（admin）和密码。",
+            prevent_thread_lock=True,
+            max_file_size=settings.upload_max_bytes,
+            css=css(),
+            **launch,
+        )
+        print(f"内容管理台: http://{settings.host}:{settings.admin_port}/ (user admin)")
+    public = build_public(assistant, settings)
+    public.queue(default_concurrency_limit=settings.concurrency, max_size=256)
+    public.launch(server_port=settings.port, css=css(), head=head(), max_file_size=0, **launch)
+
+
+if __name__ == "__main__":
+    main()
