@@ -1,7 +1,7 @@
 """`python -m bot bench`: SilverGuard against the textbook LangChain RAG, measured in one run.
 
 Each system runs in its own worker process (so memory and cold start are its own); the parent
-collects their JSON, prints a table and the ratios. Run `python -m benchmarks.bench WORKER OUT` to run one.
+collects their JSON, prints a table and the ratios. Run `python -m benchmarks.bench WORKER OUT` (from the clone) to run one.
 """
 
 from __future__ import annotations
@@ -121,22 +121,22 @@ def worker_ours(root: Path, out: Path, chroma: dict) -> dict:
     report, embeddings = _timed_ingest(settings)
     ingest_rate = report.chunks / report.seconds
     assistant = build_assistant(settings, embeddings=embeddings)
-    assistant.retriever.search("预热")
+    assistant.search("预热")
     cases = _questions(root)
     search_ms, topics = [], []
-    assistant.embeddings.embed_query_vector.cache_clear()
+    assistant.clear_query_cache()
     for case in cases:
         start = time.perf_counter()
-        passages = assistant.retriever.search(case["question"], k=10)
+        passages = assistant.search(case["question"], k=10)
         search_ms.append((time.perf_counter() - start) * 1000)
         topics.append([p.topic for p in passages])
-    assistant.embeddings.embed_query_vector.cache_clear()
-    assistant.record_gaps = False
+    assistant.clear_query_cache()
     ask_ms = []
-    for case in cases:
-        start = time.perf_counter()
-        assistant.ask(case["question"])
-        ask_ms.append((time.perf_counter() - start) * 1000)
+    with assistant.evaluating():
+        for case in cases:
+            start = time.perf_counter()
+            assistant.ask(case["question"])
+            ask_ms.append((time.perf_counter() - start) * 1000)
     env = {**os.environ, "BOT_DATA_DIR": str(out), "BOT_KNOWLEDGE_DIR": str(root / "knowledge")}
     env.update({f"BOT_{k.upper()}": str(v) for k, v in chroma.items()})
     cold = _cold_start(
@@ -228,12 +228,12 @@ def worker_scale(root: Path, out: Path, chroma: dict, target_chunks: int) -> dic
     )
     report, embeddings = _timed_ingest(settings)
     assistant = build_assistant(settings, embeddings=embeddings)
-    assistant.retriever.search("预热")
-    assistant.embeddings.embed_query_vector.cache_clear()
+    assistant.search("预热")
+    assistant.clear_query_cache()
     times = []
     for case in _questions(root):
         start = time.perf_counter()
-        assistant.retriever.search(case["question"], k=10)
+        assistant.search(case["question"], k=10)
         times.append((time.perf_counter() - start) * 1000)
     p50, p95 = _pcts(times)
     return dict(
@@ -299,7 +299,8 @@ def _run_worker(name: str, tmp: Path, args: argparse.Namespace) -> dict:
     if args.chroma_host:
         cmd += ["--chroma-host", args.chroma_host, "--chroma-port", str(args.chroma_port)]
     print(f"… {name}", file=sys.stderr, flush=True)
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    root = Path(__file__).resolve().parents[1]  # benchmarks/ is imported from the clone
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {name} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -131,6 +131,28 @@ class LessonRecord:
         prefix = f"{name} > "
         return [(p[len(prefix) :], t) for p, t in self.sections if p.startswith(prefix)]
 
+    @classmethod
+    def of(cls, lesson: Lesson, chunks: int) -> LessonRecord:
+        """The record of a validated lesson cut into this many chunks."""
+        return cls(
+            doc_id=lesson.doc_id,
+            title=lesson.title,
+            topic=lesson.topic,
+            updated=lesson.updated,
+            source_file=lesson.source_file,
+            sha256=lesson.sha256,
+            chunks=chunks,
+            aliases=lesson.aliases,
+            sections=tuple((" > ".join(s.path) or "", s.text) for s in lesson.sections),
+        )
+
+    @classmethod
+    def from_json(cls, d: dict) -> LessonRecord:
+        """The record as read back from an index generation's lessons.json."""
+        return cls(
+            **{**d, "aliases": tuple(d["aliases"]), "sections": tuple(map(tuple, d["sections"]))}
+        )
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -11,9 +11,10 @@ import pytest
 from conftest import ROOT, make_settings, write_lesson
 
 from bot.errors import ConfigError, IndexMismatchError
-from bot.search.embeddings import SentenceTransformerEmbeddings, _Encoder, make_embeddings
+from bot.search.embeddings import BaseEncoder, SentenceTransformerEmbeddings, make_embeddings
+from bot.search.live import LiveIndex
 from bot.search.retrieve import Retriever
-from bot.search.store import IndexStore, LiveIndex
+from bot.search.store import IndexStore
 
 TEXTS = [
     "警察让我把钱转到安全账户",
@@ -51,12 +52,12 @@ def test_query_vectors_match_document_vectors_and_are_cached_read_only(encoder):
         cached[0] = 1.0  # a shared cached vector must not be changed by a caller
 
 
-class SmallBatches(_Encoder):
+class SmallBatches(BaseEncoder):
     """The session encoder, fed two texts at a time."""
 
     batch_size = 2
 
-    def __init__(self, inner: _Encoder) -> None:
+    def __init__(self, inner: BaseEncoder) -> None:
         super().__init__()
         self.inner = inner
         self.name = inner.name
@@ -142,7 +143,7 @@ def test_sentence_transformers_encoder_for_real(tmp_path, tiny_kb, encoder):
     store = IndexStore(settings, st_encoder)
     report = store.ingest()
     assert report.added == 4
-    assert store.open().encoder == st_encoder.name
+    assert store.open().manifest["encoder"] == st_encoder.name
     retriever = Retriever(LiveIndex(store), st_encoder, mode="dense")
     found = retriever.search("someone from the bank phoned and wants the code from my SMS")
     assert found[0].doc_id == "tiny-english"

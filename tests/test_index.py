@@ -17,9 +17,10 @@ import pytest
 from conftest import ROOT, free_port, make_settings, write_lesson
 
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
-from bot.search.embeddings import _Encoder
+from bot.search.embeddings import BaseEncoder
+from bot.search.live import LiveIndex
 from bot.search.retrieve import Retriever
-from bot.search.store import IndexStore, LiveIndex
+from bot.search.store import IndexStore
 
 TINY_IDS = {"tiny-police", "tiny-wechat", "tiny-code"}
 POLICE_Q = "有人打电话说我的银行卡涉嫌洗钱，要我把钱转到安全账户"
@@ -39,10 +40,10 @@ LOTTERY = dict(
 LOTTERY_Q = "说我中了大奖，要先交手续费才能领"
 
 
-class RenamedEncoder(_Encoder):
+class RenamedEncoder(BaseEncoder):
     """The session encoder under another name, as if another model had been configured."""
 
-    def __init__(self, inner: _Encoder, name: str) -> None:
+    def __init__(self, inner: BaseEncoder, name: str) -> None:
         super().__init__()
         self.inner = inner
         self.name = name
@@ -262,7 +263,7 @@ def test_a_reader_of_the_previous_generation_survives_a_rebuild(store, encoder):
 def test_index_records_its_encoder_and_refuses_another(store, settings, encoder):
     report = store.ingest()
     manifest = json.loads((store.root / report.generation / "manifest.json").read_text("utf-8"))
-    assert manifest["encoder"] == encoder.name == store.open().encoder
+    assert manifest["encoder"] == encoder.name == store.open().manifest["encoder"]
 
     other = IndexStore(settings, RenamedEncoder(encoder, "st:some-other-model"))
     with pytest.raises(IndexMismatchError) as err:
@@ -274,7 +275,7 @@ def test_index_records_its_encoder_and_refuses_another(store, settings, encoder)
     # Ingesting with the other encoder cannot reuse a single vector.
     switched = other.ingest()
     assert switched.embedded_chunks == switched.chunks == report.chunks
-    assert other.open().encoder == "st:some-other-model"
+    assert other.open().manifest["encoder"] == "st:some-other-model"
 
 
 def test_missing_index(settings, encoder):

@@ -14,8 +14,9 @@ from conftest import KNOWLEDGE, LESSON, ROOT, TINY, make_settings, write_lesson
 
 from bot.cli import main
 from bot.knowledge.lessons import scan_knowledge
+from bot.search.live import LiveIndex
 from bot.search.retrieve import Retriever
-from bot.search.store import IndexStore, LiveIndex
+from bot.search.store import IndexStore
 
 GOOD = {"tiny-police", "tiny-wechat", "tiny-code"}
 

@@ -9,8 +9,9 @@ from conftest import TINY, make_settings, write_lesson
 
 from bot.cli import main
 from bot.records import Passage
+from bot.search.live import LiveIndex
 from bot.search.retrieve import Retriever, clean_query
-from bot.search.store import IndexStore, LiveIndex
+from bot.search.store import IndexStore
 
 EXTRA = {
     "lottery": dict(

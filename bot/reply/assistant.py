@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from bot.records import Answer, LessonRecord, Passage, Question, Source
 from bot.reply.checks import sentences_of, unsafe_reason
 from bot.reply.compose import (
@@ -36,9 +35,10 @@ from bot.reply.safety import (
     is_out_of_scope,
     read_input,
 )
-from bot.search.embeddings import _Encoder, make_embeddings
+from bot.search.embeddings import Encoder, make_embeddings
+from bot.search.live import open_live_index
 from bot.search.retrieve import Retriever, load_reranker
-from bot.search.store import IndexStore, IngestReport, LiveIndex, Progress
+from bot.search.store import IndexStore, IngestReport, Progress
 from bot.search.tokenize import warm_up
 from bot.staff.gaps import record_unanswered
 
@@ -55,7 +55,7 @@ class Assistant:
     """Answers seniors' questions from the indexed lessons, safety first."""
 
     settings: Settings
-    embeddings: _Encoder
+    embeddings: Encoder
     store: IndexStore
     retriever: Retriever
     chat_model: Any = None
@@ -87,7 +87,7 @@ class Assistant:
 
     def clear_query_cache(self) -> None:
         """Forget cached query vectors (so timings measure real encoding)."""
-        self.embeddings.embed_query_vector.cache_clear()
+        self.embeddings.clear_query_cache()
 
     def read(self, raw: str | None) -> Question:
         """The question read once (cleaned, redacted, cut to the configured limit)."""
@@ -285,37 +285,11 @@ def _content(item: Any) -> str:
     return content if isinstance(content, str) else str(content)
 
 
-def _open_index(store: IndexStore, build_if_missing: bool) -> LiveIndex:
-    """Open the live index; build it when missing, rebuild it when damaged or built otherwise."""
-    live = LiveIndex(store)
-    try:
-        if store.current_generation() is None:
-            if not build_if_missing:
-                raise IndexMissingError(f"no index in {store.root}: run `python -m bot ingest`")
-            log.info("no index yet: building it from %s", store.settings.knowledge_dir)
-            store.ingest()
-        store.check_store()  # before chromadb opens a damaged file (see IndexStore._writable_client)
-        live.get()  # open now: a broken index is reported at start-up, not at a question
-        return live
-    except (IndexCorruptError, IndexMismatchError) as exc:
-        if not build_if_missing:
-            raise
-        log.warning("%s -- rebuilding the index from %s", exc, store.settings.knowledge_dir)
-        if isinstance(exc, IndexCorruptError):
-            aside = store.quarantine()
-            if aside is not None:
-                log.warning("the damaged index was moved to %s", aside)
-        store.ingest(rebuild=True)
-        live = LiveIndex(store)
-        live.get()
-        return live
-
-
 def build_assistant(
     settings: Settings,
     *,
     build_if_missing: bool = True,
-    embeddings: _Encoder | None = None,
+    embeddings: Encoder | None = None,
     chat_model: Any = None,
 ) -> Assistant:
     """Wire the configured encoder, index, retriever and (optional) LLM into an Assistant.
@@ -328,7 +302,7 @@ def build_assistant(
     with ThreadPoolExecutor(max_workers=2) as pool:
         weights = pool.submit(embeddings.embed_query_vector, "预热")
         dictionary = pool.submit(warm_up)
-        live = _open_index(store, build_if_missing)
+        live = open_live_index(store, build_if_missing)
         weights.result()
         dictionary.result()
     reranker = load_reranker(settings.reranker_model) if settings.reranker_model else None
@@ -342,7 +316,7 @@ def build_assistant(
         reranker=reranker,
     )
     retriever.search("预热")  # touch every path once, not on a senior's first question
-    embeddings.embed_query_vector.cache_clear()
+    embeddings.clear_query_cache()
     return Assistant(
         settings, embeddings, store, retriever, chat_model or make_chat_model(settings)
     )

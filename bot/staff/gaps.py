@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from bot.records import Question
 
@@ -34,10 +34,8 @@ def record_unanswered(path: Path, question: Question, topic: str, confidence: fl
         "nearest_topic": topic,
         "confidence": round(confidence, 3),
     }
-    with open(path, "a", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with FileLock(path.with_name(path.name + ".lock")), open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load_unanswered(path: Path, since: dt.date | None = None) -> list[dict]:
