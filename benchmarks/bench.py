@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 QUERY = "有人打电话说我涉嫌洗钱 要我把钱转到安全账户"
 KEYS = (
     "search_p50_ms",
@@ -48,7 +46,9 @@ def _rss_mb() -> float:
 
 
 def _pcts(values: list[float]) -> tuple[float, float]:
-    return round(float(np.percentile(values, 50)), 2), round(float(np.percentile(values, 95)), 2)
+    from bot.staff.evals import percentile
+
+    return round(percentile(values, 50), 2), round(percentile(values, 95), 2)
 
 
 def _questions(root: Path) -> list[dict]:
@@ -57,12 +57,10 @@ def _questions(root: Path) -> list[dict]:
 
 
 def _topic_hits(ranked_topics: list[list[str]], cases: list[dict]) -> tuple[float, float]:
-    at1 = at3 = 0
-    for topics, case in zip(ranked_topics, cases, strict=True):
-        order = list(dict.fromkeys(topics))
-        at1 += bool(order) and order[0] in case["topics"]
-        at3 += bool(set(order[:3]) & set(case["topics"]))
-    return round(at1 / len(cases), 4), round(at3 / len(cases), 4)
+    from bot.staff.evals import topic_hits
+
+    hits = topic_hits([(t, c["topics"]) for t, c in zip(ranked_topics, cases, strict=True)])
+    return hits["topic_at_1"], hits["topic_at_3"]
 
 
 def _system_figures(

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KNOWLEDGE, ROOT, free_port
+from helpers import KNOWLEDGE, ROOT, running_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -57,60 +55,15 @@ aliases: [燃气公司上门说燃气表要换]
 """
 
 
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited early with code {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(url)
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """python app.py on loopback, with its own copy of the knowledge folder and data dir."""
     tmp = tmp_path_factory.mktemp("app")
     knowledge = tmp / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
-    port, admin_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "BOT_KNOWLEDGE_DIR": str(knowledge),
-        "BOT_DATA_DIR": str(tmp / "data"),
-        "BOT_EVALS_DIR": str(ROOT / "evals"),
-        "BOT_PORT": str(port),
-        "BOT_ADMIN_PORT": str(admin_port),
-        "BOT_ADMIN_PASSWORD": PASSWORD,
-        "BOT_RATE_LIMIT_PER_MINUTE": "1000",
-    }
-    log = open(tmp / "app.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=tmp,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc)
-        _wait_http(f"http://127.0.0.1:{admin_port}/", proc)
-        yield {
-            "public": f"http://127.0.0.1:{port}",
-            "desk": f"http://127.0.0.1:{admin_port}",
-            "dir": tmp,
-        }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env = {"BOT_ADMIN_PASSWORD": PASSWORD, "BOT_RATE_LIMIT_PER_MINUTE": "1000"}
+    with running_app(tmp, knowledge, **env) as urls:
+        yield urls
 
 
 @pytest.fixture(scope="module")

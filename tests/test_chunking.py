@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import KNOWLEDGE, write_lesson
+from helpers import KNOWLEDGE, write_lesson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

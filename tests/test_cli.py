@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, TINY, write_lesson
+from helpers import KNOWLEDGE, TINY, write_lesson
 
 from bot.cli import main
 

@@ -8,7 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import ROOT, make_settings, write_lesson
+from helpers import ROOT, make_settings, write_lesson
 
 from bot.errors import ConfigError, IndexMismatchError
 from bot.search.embeddings import BaseEncoder, SentenceTransformerEmbeddings, make_embeddings

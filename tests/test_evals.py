@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, ROOT, make_settings
+from helpers import KNOWLEDGE, ROOT, make_settings
 
 from bot.knowledge.lessons import count_cjk, scan_knowledge
 from bot.knowledge.topics import SECTIONS, TOPICS

@@ -21,14 +21,13 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KNOWLEDGE, ROOT, TINY, free_port, make_settings, write_lesson
+from helpers import KNOWLEDGE, ROOT, TINY, make_settings, running_app, write_lesson
 
 from benchmarks.synthetic import write_corpus
 from bot.knowledge.lessons import scan_knowledge
@@ -448,50 +447,6 @@ def test_twenty_sessions_keep_answering_through_an_ingest_and_a_rebuild(tmp_path
 PASSWORD = "faults-desk-pass-7"
 
 
-@contextlib.contextmanager
-def _running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
-    """python app.py on loopback ports with its own data folder; stopped at the end."""
-    port, admin_port = free_port(), free_port()
-    full_env = {
-        **os.environ,
-        "BOT_KNOWLEDGE_DIR": str(knowledge),
-        "BOT_DATA_DIR": str(tmp / "data"),
-        "BOT_EVALS_DIR": str(ROOT / "evals"),
-        "BOT_PORT": str(port),
-        "BOT_ADMIN_PORT": str(admin_port),
-        **env,
-    }
-    log = open(tmp / "app.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=tmp,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    urls = {"public": f"http://127.0.0.1:{port}", "desk": f"http://127.0.0.1:{admin_port}"}
-    try:
-        deadline = time.monotonic() + 180
-        waiting = [urls["public"]] + ([urls["desk"]] if "BOT_ADMIN_PASSWORD" in env else [])
-        while waiting:
-            assert proc.poll() is None, (tmp / "app.log").read_text("utf-8")[-3000:]
-            assert time.monotonic() < deadline, "the app did not start in time"
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(waiting[0] + "/", timeout=2).status_code < 500:
-                    waiting.pop(0)
-                    continue
-            time.sleep(0.5)
-        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
-
-
 def chat(client: httpx.Client, url: str, question: str, session: str) -> str:
     """One question over Gradio's REST API (/chat), the reply's final text."""
     body = {"data": [question, []], "session_hash": session}
@@ -520,7 +475,7 @@ def app(tmp_path_factory):
     knowledge = tmp / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
     env = {"BOT_ADMIN_PASSWORD": PASSWORD, "BOT_RATE_LIMIT_PER_MINUTE": "1000000"}
-    with _running_app(tmp, knowledge, **env) as urls:
+    with running_app(tmp, knowledge, **env) as urls:
         yield urls
 
 
@@ -628,7 +583,7 @@ def test_the_desk_answers_no_api_call_without_login(app):
 @pytest.mark.slow
 def test_the_public_chat_limits_each_client_with_a_friendly_message(tmp_path, tiny_kb):
     with (
-        _running_app(tmp_path, tiny_kb, BOT_RATE_LIMIT_PER_MINUTE="3") as urls,
+        running_app(tmp_path, tiny_kb, BOT_RATE_LIMIT_PER_MINUTE="3") as urls,
         httpx.Client(timeout=60, trust_env=False) as client,
     ):
         replies = [chat(client, urls["public"], POLICE_Q, "limited") for _ in range(4)]
@@ -641,7 +596,7 @@ def test_the_public_chat_limits_each_client_with_a_friendly_message(tmp_path, ti
 
 
 @pytest.mark.slow
-def test_the_load_script_drives_the_running_app(app):
+def test_the_load_script_drives_therunning_app(app):
     script = str(ROOT / "scripts" / "loadtest.py")
     args = [script, "--url", app["public"], "--sessions", "4", "--duration", "3", "--json"]
     result = _python(args, ROOT, timeout=120)

@@ -24,7 +24,7 @@ import time
 import unicodedata
 
 import pytest
-from conftest import make_settings
+from helpers import make_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_safety import id_complete, luhn_complete

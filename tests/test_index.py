@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, free_port, make_settings, write_lesson
+from helpers import ROOT, FakeEncoder, free_port, make_settings, write_lesson
 
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
 from bot.search.embeddings import BaseEncoder
@@ -58,8 +58,9 @@ def settings(tmp_path, tiny_kb):
 
 
 @pytest.fixture
-def store(settings, encoder):
-    return IndexStore(settings, encoder)
+def store(settings):
+    """A store over the tiny lessons with the fake encoder: ingest logic needs no real model."""
+    return IndexStore(settings, FakeEncoder())
 
 
 def top_doc(store: IndexStore, query: str) -> str:
@@ -94,7 +95,7 @@ def test_first_ingest_embeds_everything_and_the_second_nothing(store):
     assert top_doc(store, POLICE_Q) == "tiny-police"
 
 
-def test_editing_one_lesson_reembeds_only_its_chunks(store, tiny_kb, encoder):
+def test_editing_one_lesson_reembeds_only_its_chunks(store, tiny_kb):
     store.ingest()
     before = store.open()
     write_lesson(tiny_kb, "wechat", reminder="微信的字可以调大，老花眼也看得清清楚楚。")
@@ -115,7 +116,7 @@ def test_editing_one_lesson_reembeds_only_its_chunks(store, tiny_kb, encoder):
         if c.doc_id != "tiny-wechat":
             np.testing.assert_array_equal(new[i], old[rows[c.chunk_id]])
         elif c.section == "一句话提醒":
-            expected = encoder.embed_documents_array([c.embed_text()])[0]
+            expected = store.embeddings.embed_documents_array([c.embed_text()])[0]
             np.testing.assert_allclose(new[i], expected, atol=1e-5)
     assert top_doc(store, "老花眼看不清微信") == "tiny-wechat"
 
@@ -247,32 +248,32 @@ def test_only_the_live_and_the_previous_generation_are_kept(store, tiny_kb):
     assert sorted(collections) == sorted(f"silverguard-{g}" for g in generations)
 
 
-def test_a_reader_of_the_previous_generation_survives_a_rebuild(store, encoder):
+def test_a_reader_of_the_previous_generation_survives_a_rebuild(store):
     store.ingest()
     old = store.open()
     store.ingest(rebuild=True)
     assert store.current_generation() != old.generation
     # A request that picked up the old generation just before the swap still gets answers.
-    hits = old.dense_search(encoder.embed_query_vector(POLICE_Q), 3)
+    hits = old.dense_search(store.embeddings.embed_query_vector(POLICE_Q), 3)
     assert old.chunks[hits[0][0]].doc_id == "tiny-police"
 
 
-# ---------------------------------------------------------------- encoder, missing, corrupt
+# ---------------------------------------------------------------- store.embeddings, missing, corrupt
 
 
-def test_index_records_its_encoder_and_refuses_another(store, settings, encoder):
+def test_index_records_its_encoder_and_refuses_another(store, settings):
     report = store.ingest()
     manifest = json.loads((store.root / report.generation / "manifest.json").read_text("utf-8"))
-    assert manifest["encoder"] == encoder.name == store.open().manifest["encoder"]
+    assert manifest["encoder"] == store.embeddings.name == store.open().manifest["encoder"]
 
-    other = IndexStore(settings, RenamedEncoder(encoder, "st:some-other-model"))
+    other = IndexStore(settings, RenamedEncoder(store.embeddings, "st:some-other-model"))
     with pytest.raises(IndexMismatchError) as err:
         other.open()
     assert "python -m bot ingest --rebuild" in str(err.value)
-    assert encoder.name in str(err.value)
+    assert store.embeddings.name in str(err.value)
     assert "st:some-other-model" in str(err.value)
 
-    # Ingesting with the other encoder cannot reuse a single vector.
+    # Ingesting with the other store.embeddings cannot reuse a single vector.
     switched = other.ingest()
     assert switched.embedded_chunks == switched.chunks == report.chunks
     assert other.open().manifest["encoder"] == "st:some-other-model"
@@ -365,7 +366,7 @@ def _wait_for_line(proc: subprocess.Popen, marker: str, timeout: float) -> str:
     raise AssertionError(f"no {marker!r} from the ingest process; stdout: {seen!r}")
 
 
-def test_a_killed_ingest_leaves_the_previous_index_usable(store, settings, tiny_kb, encoder):
+def test_a_killed_ingest_leaves_the_previous_index_usable(store, settings, tiny_kb):
     first = store.ingest()
     write_lesson(tiny_kb, "code", **LOTTERY)
     write_lesson(tiny_kb, "police", reminder="这一版改过了，但还没有进索引。")
@@ -384,7 +385,7 @@ def test_a_killed_ingest_leaves_the_previous_index_usable(store, settings, tiny_
         proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
 
-    reopened = IndexStore(settings, encoder)
+    reopened = IndexStore(settings, store.embeddings)
     index = reopened.open()
     assert index.generation == first.generation
     assert set(index.lessons) == TINY_IDS
@@ -428,8 +429,10 @@ FINISHED_INGEST = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_live_index_follows_an_ingest_in_another_process(store, settings, tiny_kb, encoder):
-    # As when staff run `python -m bot ingest` while the app is answering.
+def test_live_index_follows_an_ingest_in_another_process(settings, tiny_kb, encoder):
+    # As when staff run `python -m bot ingest` while the app is answering (the real encoder:
+    # the other process loads it too).
+    store = IndexStore(settings, encoder)
     store.ingest()
     live = LiveIndex(store)
     retriever = Retriever(live, encoder)

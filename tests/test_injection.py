@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import LESSON, TINY, make_settings
+from helpers import LESSON, TINY, make_settings
 
 from bot.reply import compose as A
 from bot.reply.assistant import build_assistant

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, LESSON, ROOT, TINY, make_settings, write_lesson
+from helpers import KNOWLEDGE, LESSON, ROOT, TINY, make_settings, write_lesson
 
 from bot.cli import main
 from bot.knowledge.lessons import scan_knowledge

@@ -8,7 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import LESSON, TINY, free_port, make_settings, write_lesson
+from helpers import LESSON, TINY, free_port, make_settings, write_lesson
 
 from bot.config import Settings
 from bot.reply import compose as A

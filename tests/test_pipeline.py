@@ -8,7 +8,7 @@ import logging
 import re
 
 import pytest
-from conftest import make_settings
+from helpers import make_settings
 
 from bot.records import Answer
 from bot.reply import compose as A

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from helpers import make_settings
 from test_safety import id_complete, luhn_complete
 
 from bot.reply.assistant import build_assistant

@@ -8,7 +8,7 @@ reordering, not ranking quality.
 from __future__ import annotations
 
 import pytest
-from conftest import make_settings
+from helpers import make_settings
 
 from bot.reply.assistant import build_assistant
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import TINY, make_settings, write_lesson
+from helpers import TINY, make_settings, write_lesson
 
 from bot.cli import main
 from bot.records import Passage

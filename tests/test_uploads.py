@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import LESSON, TINY
+from helpers import LESSON, TINY
 from test_knowledge import make_docx, make_pdf, make_pptx
 
 from bot.knowledge.lessons import scan_knowledge
