@@ -17,7 +17,6 @@ import pytest
 from helpers import ROOT, FakeEncoder, free_port, make_settings, write_lesson
 
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
-from bot.search.embeddings import BaseEncoder
 from bot.search.live import LiveIndex
 from bot.search.retrieve import Retriever
 from bot.search.store import IndexStore
@@ -38,18 +37,6 @@ LOTTERY = dict(
     faq_a="真中奖不会让您先交钱。",
 )
 LOTTERY_Q = "说我中了大奖，要先交手续费才能领"
-
-
-class RenamedEncoder(BaseEncoder):
-    """The session encoder under another name, as if another model had been configured."""
-
-    def __init__(self, inner: BaseEncoder, name: str) -> None:
-        super().__init__()
-        self.inner = inner
-        self.name = name
-
-    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
-        return self.inner._encode(texts, query=query)
 
 
 @pytest.fixture
@@ -266,14 +253,14 @@ def test_index_records_its_encoder_and_refuses_another(store, settings):
     manifest = json.loads((store.root / report.generation / "manifest.json").read_text("utf-8"))
     assert manifest["encoder"] == store.embeddings.name == store.open().manifest["encoder"]
 
-    other = IndexStore(settings, RenamedEncoder(store.embeddings, "st:some-other-model"))
+    other = IndexStore(settings, FakeEncoder(name="st:some-other-model"))
     with pytest.raises(IndexMismatchError) as err:
         other.open()
     assert "python -m bot ingest --rebuild" in str(err.value)
     assert store.embeddings.name in str(err.value)
     assert "st:some-other-model" in str(err.value)
 
-    # Ingesting with the other store.embeddings cannot reuse a single vector.
+    # Ingesting with the other encoder cannot reuse a single vector.
     switched = other.ingest()
     assert switched.embedded_chunks == switched.chunks == report.chunks
     assert other.open().manifest["encoder"] == "st:some-other-model"
