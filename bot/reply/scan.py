@@ -162,13 +162,15 @@ _WARNING = re.compile(
 # Right before a cue in its clause: the cue is denied ("切勿告知", "不会冻结", "停止转账").
 _NEGATION = re.compile(
     r"(?:不要|不会|不用|不需要?|无需|无须|不必|不得|不能|不可|勿|别|莫|没有|请勿|切勿|千万别|"
-    r"严禁|禁止|拒绝|谨防|警惕|小心|以免|避免|防止|从未|从不|绝不|并非|不是|停止|不再)"
+    r"严禁|禁止|拒绝|谨防|警惕|小心|以免|避免|防止|从未|从不|绝不|并非|不是|停止|不再|不存在|并无)"
     r"[^，,。！？!?；;\n]{0,5}$"
 )
+# Right after a cue: "二维码不扫", "链接不点", "验证码不给".
+_DENIED_AFTER = re.compile(r"\s?(?:不|别|勿|莫|绝不|从不|一律不)")
 # A request: the message asks the reader to do it.
 _REQUEST = re.compile(
-    r"请|需要?|要|必须|务必|立即|马上|尽快|赶紧|赶快|先|帮我|帮忙|给我|麻烦|配合|按照|按要求|"
-    r"能不能|可不可以|可以|您|你"
+    r"(?<![申邀提敬])请|需要?|要|必须|务必|立即|马上|尽快|赶紧|赶快|先|帮我|帮忙|给我|麻烦|配合|按照|按要求|"
+    r"能不能|可不可以|可以|把|(?:您|你)$"
 )
 _GIVE = re.compile(
     r"提供|告诉|告知|报给|报一下|报出|念给|念一下|说出|发给|发我|发过来|发一下|发送|回复|上传|"
@@ -176,10 +178,10 @@ _GIVE = re.compile(
 )
 _PAY = re.compile(
     r"转账|转帐|转钱|转到|转给|转入|转过来|汇款|汇到|汇给|打钱|打款|打到|打给|付款|付钱|交钱|"
-    r"缴纳|缴费|交纳|支付|充值|垫付|存入|存到|转存|转(?=\d|[一二两三四五六七八九十几])|交(?=\d|[一二两三四五六七八九十几]|[个笔些点]|押金|保证金)"
+    r"缴纳|缴费|交纳|支付|充值|垫付|存入|存到|转存|[转打](?=\d|[一二两三四五六七八九十几])|交(?=\d|[一二两三四五六七八九十几]|[个笔些点]|押金|保证金)"
 )
 _BORROW = re.compile(
-    r"借(?:点|些|我|一下|几|[一二两三四五六七八九十百千万\d])|周转一下|急用钱|应急"
+    r"借(?:点|些|我|一下|几|[一二两三四五六七八九十百千万\d])|周转一下|急用钱|急需|应急"
 )
 _DONE = re.compile(r"成功|已(?:经)?|原路|到账|退回至|退至|处理完")
 
@@ -189,10 +191,11 @@ _THREAT_STRONG = re.compile(
     r"(?:账户|账号|帐户|银行卡|信用卡|医保卡|社保卡|etc|号码|微信|支付宝)(?:已|将|存在|出现|有)?(?:异常|被盗|风险|违规|冻结|停用|注销|封)"
 )
 _THREAT_WEAK = re.compile(r"停电|停气|停水|扣费|清零|罚款|影响[^，。！？\n]{0,4}征信|黑名单|限制")
+_LOAN_WEAK = frozenset({"信用卡", "分期", "额度", "办卡", "提额"})
 _STRONG_DEADLINE = frozenset({"冻结", "停用", "注销", "作废", "失效", "封号"})
 
 _STRONG_FEE = re.compile(r"解冻费|激活费|刷流水|解封费|认证费|通道费|保证金|入会费|验资")
-_FREE = re.compile(r"免|0元|零元|全免|不收|无需|无须|不需")
+_FREE = re.compile(r"免|(?<![\d.,])0(?:\.0+)?元|零元|全免|不收|无需|无须|不需")
 
 _WIN = frozenset({"中奖", "幸运观众", "幸运用户", "抽中", "奖品", "奖金", "大奖", "领奖", "兑奖"})
 _POINTS = frozenset({"积分兑换", "积分清零"})
@@ -216,6 +219,9 @@ _CREDIT_REPAIR = re.compile(
     r"(?:修复|洗白|消除|删除)[^，。！？\n]{0,4}(?:征信|不良记录|逾期)|"
     r"注销[^，。！？\n]{0,6}(?:校园贷|学生贷|贷款|网贷|账户)|校园贷|学生贷"
 )
+_POLICE = re.compile(r"公安|警察|民警|警官|派出所|刑警|公检法|检察院|检察官|法院|法官")
+_ACCUSED = re.compile(r"涉嫌|洗钱|涉案|通缉|逮捕|拘留|立案|犯罪|传唤")
+_ACCUSED_EXPLAIN = "公检法不会打电话、发消息说您涉嫌犯罪，更不会让您配合“核查资金”。"
 _REMOTE_WORDS = re.compile(r"屏幕|桌面|控制|协助|手机|画面")
 _OFFICIAL_APP = re.compile(
     r"国家反诈中心|反诈|官方|官网|应用商店|应用市场|手机银行|掌上12333|随申办|网上国网|国务院客户端|"
@@ -244,6 +250,7 @@ class _Context:
     cues: tuple[Cue, ...]
     clause_ends: list[int]
     flags: dict[str, Flag] = field(default_factory=dict)
+    amplifiers: set[str] = field(default_factory=set)
 
     def clause(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.clause_ends, pos)
@@ -259,18 +266,41 @@ class _Context:
         hi = self.clause(max(end - 1, 0))[1]
         return self.folded[end : min(hi, end + width)]
 
-    def warned(self, start: int) -> bool:
-        """The clause of this position warns about the thing, or the words right before deny it."""
+    def warned(self, start: int, end: int | None = None) -> bool:
+        """The clause of this position warns about the thing, or the words around deny it."""
         lo, hi = self.clause(start)
-        return bool(_WARNING.search(self.folded, lo, hi) or _NEGATION.search(self.before(start)))
+        if _WARNING.search(self.folded, lo, hi) or _NEGATION.search(self.before(start)):
+            return True
+        return end is not None and bool(_DENIED_AFTER.match(self.after(end, 4)))
 
-    def add(self, code: str, start: int, end: int, weight: int, who: str = "") -> None:
+    def add(
+        self,
+        code: str,
+        start: int,
+        end: int,
+        weight: int,
+        who: str = "",
+        amplifier: bool = False,
+        explain: str = "",
+    ) -> None:
+        """Raise a flag (a stronger find of the same code replaces a weaker one).
+
+        An amplifier ("到期", "信用卡") is named in many genuine notices: it counts only when
+        another flag is raised too, and a find that is not an amplifier replaces it.
+        """
         if not (0 <= start < end <= len(self.text)):
             return
         current = self.flags.get(code)
-        if current is not None and current.weight >= weight:
+        if current is not None and (current.weight, code not in self.amplifiers) >= (
+            weight,
+            not amplifier,
+        ):
             return
-        explain = EXPLAIN[code].format(who=who or "发消息的机构")
+        if amplifier:
+            self.amplifiers.add(code)
+        else:
+            self.amplifiers.discard(code)
+        explain = explain or EXPLAIN[code].format(who=who or "发消息的机构")
         label = LABELS[code]
         self.flags[code] = Flag(code, label, self.text[start:end], start, end, explain, weight)
 
@@ -290,6 +320,8 @@ def scan_message(text: str, official: Official) -> ScanResult:
     numbers = _number_flags(ctx, official, org)
     _cue_flags(ctx)
     _combinations(ctx)
+    if set(ctx.flags) <= ctx.amplifiers:
+        ctx.flags.clear()  # only words that genuine notices use too
     flags = tuple(sorted(ctx.flags.values(), key=lambda f: (f.start, f.code)))
     score = sum(f.weight for f in flags)
     risk = "high" if score >= WEIGHT_HIGH else "medium" if score >= 1 else "low"
@@ -369,7 +401,6 @@ _SIMPLE = {
     "qr_code": ("qr_code", 1),
     "safe_account": ("safe_account", 3),
     "meeting_app": ("remote_control", 1),
-    "loan": ("loan_credit", 1),
     "new_number": ("new_number", 2),
     "channel_move": ("channel_move", 1),
 }
@@ -390,7 +421,7 @@ def _cue_flags(ctx: _Context) -> None:
         if code == "secrecy":
             _secrecy(ctx, cue)
             continue
-        if ctx.warned(s):
+        if ctx.warned(s, e):
             continue
         if code in _SIMPLE:
             flag, weight = _SIMPLE[code]
@@ -406,13 +437,16 @@ def _cue_flags(ctx: _Context) -> None:
                 ctx.add("remote_control", s, e, 1)
         elif code == "refund":
             lo, hi = ctx.clause(s)
-            if not _DONE.search(f, max(lo, s - 6), min(hi, e + 6)):
+            if not _DONE.search(f, lo, hi):  # "退款已原路退回" is a notice, not an offer
                 ctx.add("refund_offer", s, e, 2)
         elif code == "prize":
             if word in _WIN or word in _POINTS:
                 ctx.add("prize", s, e, 2 if word in _WIN else 1)
         elif code == "deadline":
-            ctx.add("deadline_threat", s, e, 2 if word in _STRONG_DEADLINE else 1)
+            weight = 2 if word in _STRONG_DEADLINE else 1
+            ctx.add("deadline_threat", s, e, weight, amplifier=weight == 1)
+        elif code == "loan":
+            ctx.add("loan_credit", s, e, 1, amplifier=word in _LOAN_WEAK)
         elif code == "high_return" and word in _TOO_GOOD_WEAK:
             ctx.add("too_good", s, e, 1)
     _patterns(ctx)
@@ -496,6 +530,16 @@ def _combinations(ctx: _Context) -> None:
         relative = ctx.of("relative")
         if relative and ("new_number" in flags or "secrecy" in flags):
             ctx.add("authority_money", money_like.start, money_like.end, 3, "亲友")
+    police = _persona(ctx, _POLICE)
+    accused = _ACCUSED.search(ctx.folded)
+    if police is not None and accused is not None and not ctx.warned(accused.start()):
+        ctx.add("deadline_threat", accused.start(), accused.end(), 3, explain=_ACCUSED_EXPLAIN)
+    persona = police or _authority(ctx)
+    if persona is not None:
+        for code in ("callback_unknown", "channel_move"):
+            found = flags.get(code)
+            if found is not None and found.weight < 2:
+                ctx.add(code, found.start, found.end, 2)
     if "prize" in flags and ("fee_first" in flags or "asks_credentials" in flags):
         # a prize that needs a fee or your details first: upgrade the prize flag
         prize = flags["prize"]
@@ -509,6 +553,13 @@ def _combinations(ctx: _Context) -> None:
         )
     ):
         ctx.add("asks_money", money.start, money.end, 2)
+
+
+def _persona(ctx: _Context, words: re.Pattern[str]) -> Cue | None:
+    for cue in ctx.cues:
+        if cue.code == "police" and words.fullmatch(cue.text) and not ctx.warned(cue.start):
+            return cue
+    return None
 
 
 def _authority(ctx: _Context) -> Cue | None:
