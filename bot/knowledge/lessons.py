@@ -19,7 +19,6 @@ REQUIRED = ("id", "title", "topic", "updated")
 OPTIONAL = ("tags", "aliases", "source", "audience")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-CJK = re.compile(r"[\u4e00-\u9fff]")
 # Documents are indexed from text; a body shorter than this says nothing a senior can use.
 MIN_BODY_CHARS = 20
 
@@ -30,7 +29,6 @@ class KnowledgeScan:
 
     lessons: tuple[Lesson, ...]
     problems: tuple[Problem, ...]
-    files: dict[str, str]  # relative path -> sha256 of every readable course file (with sidecar)
 
     @property
     def errors(self) -> list[Problem]:
@@ -62,16 +60,11 @@ def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
     return tuple(out)
 
 
-def count_cjk(text: str) -> int:
-    """Number of Chinese characters (汉字) in text."""
-    return len(CJK.findall(text))
-
-
 def scan_knowledge(root: Path) -> KnowledgeScan:
     """Read every course file under root; a bad file is reported and skipped, never fatal."""
     root = Path(root)
     if not root.is_dir():
-        return KnowledgeScan((), (Problem(str(root), 0, "知识库目录不存在"),), {})
+        return KnowledgeScan((), (Problem(str(root), 0, "知识库目录不存在"),))
     lessons: list[Lesson] = []
     problems: list[Problem] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
@@ -96,8 +89,7 @@ def scan_knowledge(root: Path) -> KnowledgeScan:
             lessons.append(lesson)
     lessons, dup_problems = _drop_duplicates(lessons)
     problems.extend(dup_problems)
-    files = {lesson.source_file: lesson.sha256 for lesson in lessons}
-    return KnowledgeScan(tuple(lessons), tuple(problems), files)
+    return KnowledgeScan(tuple(lessons), tuple(problems))
 
 
 def _drop_duplicates(lessons: list[Lesson]) -> tuple[list[Lesson], list[Problem]]:
