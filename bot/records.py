@@ -62,6 +62,7 @@ class Lesson:
     aliases: tuple[str, ...] = ()
     source: str = ""
     audience: str = ""
+    verdict: str = ""  # the reviewed one-line answer to "是真的吗" (front matter `verdict:`)
     body_line: int = 1
     sections: tuple[Section, ...] = field(default=(), compare=False, repr=False)
     # Where the id is written (front matter or sidecar, line), so a duplicate is reported there.
@@ -118,6 +119,7 @@ class LessonRecord:
     chunks: int
     aliases: tuple[str, ...]
     sections: tuple[tuple[str, str], ...]  # (heading path, text) in order
+    verdict: str = ""
 
     def section(self, name: str) -> str:
         """Text of the top-level section with this heading, or ''."""
@@ -144,6 +146,7 @@ class LessonRecord:
             chunks=chunks,
             aliases=lesson.aliases,
             sections=tuple((" > ".join(s.path) or "", s.text) for s in lesson.sections),
+            verdict=lesson.verdict,
         )
 
     @classmethod
@@ -192,12 +195,92 @@ class Answer:
     truncated: bool = False
     used_llm: bool = False
     passages: tuple[Passage, ...] = field(default=(), repr=False)
+    reading: Reading | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
-        return {
+        """The answer as plain data (`python -m bot ask --json`)."""
+        out = {
             "answer": self.text,
             "sources": [s.__dict__ for s in self.sources],
             "emergency": self.emergency,
             "confidence": round(self.confidence, 3),
             "kind": self.kind,
+        }
+        if self.reading is not None:
+            out["reading"] = self.reading.to_json()
+        return out
+
+
+# ---------------------------------------------------------------- the reading of a question
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing named in a text: its code and the span [start, end) it came from."""
+
+    code: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where in the question a part of the reading came from."""
+
+    label: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the senior's question says about their situation and what they want to know."""
+
+    stage: str
+    ask: str
+    cues: tuple[Cue, ...] = ()
+    distress: bool = False
+    official_warning: bool = False
+    coached: bool = False
+    injection: bool = False
+    genuine: str = ""  # the question without an injected order ("" when nothing is left)
+    channel: str = ""  # "call" | "text" | "video" | "" — how the scam reached the senior
+    verdict_kind: str = ""  # scam | code | did_right | stop | official | legit | ""
+    spans: tuple[Span, ...] = ()  # the evidence for stage, ask and the flags
+    stage_by: str = "model"  # "rule" | "model" | "history"
+    ask_by: str = "model"
+    scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def emergency(self) -> bool:
+        """The card leads the reply: a rule saw money, a code or control going or gone.
+
+        Rules only (never the classifier alone): a card shown by mistake frightens, one missed
+        costs savings, and both must be explainable by the words that triggered it.
+        """
+        return self.stage in ("done", "now") and any(
+            s.label in ("done", "now:emergency") for s in self.spans
+        )
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The cue codes named in the question."""
+        return frozenset(c.code for c in self.cues)
+
+    def to_json(self) -> dict:
+        """The reading as plain data (for --json, the eval report and the gap store)."""
+        return {
+            "stage": self.stage,
+            "ask": self.ask,
+            "cues": sorted(self.codes),
+            "distress": self.distress,
+            "official_warning": self.official_warning,
+            "coached": self.coached,
+            "injection": self.injection,
+            "channel": self.channel,
+            "stage_by": self.stage_by,
+            "ask_by": self.ask_by,
+            "spans": [[s.label, s.start, s.end, s.text] for s in self.spans],
         }

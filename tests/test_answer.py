@@ -9,6 +9,7 @@ import pytest
 
 from bot.reply import compose as A
 from bot.reply.checks import advises_harm, sentences_of, unsafe_reason
+from bot.reply.reading import read_question
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 STEP = re.compile(r"^\d+\.\s+", re.M)
@@ -25,6 +26,16 @@ TEMPLATES = (
     A.STEPS_INTRO,
     A.AFTER_INTRO,
     A.FLAGS_INTRO,
+    A.STOP_HEAD,
+    A.STOP_CALL,
+    A.INJECTION_REFUSED,
+    A.PAST_REPORT,
+    A.HELP_OTHERS_INTRO,
+    A.ASK_STAFF,
+    A.UNSURE_ASK,
+    *A.VERDICTS.values(),
+    *A.STOP_ACTIONS.values(),
+    *A.DISTRESS.splitlines(),
 )
 
 # New phrasings (not the eval questions), across topics, plus the special paths.
@@ -54,8 +65,12 @@ DETAILED = {q for q in QUESTIONS if A.MORE.search(q)}
 
 
 def section_texts(assistant) -> list[str]:
+    """Every text a reply may quote: the sections and the reviewed verdict of each lesson."""
     return [
-        text for lesson in assistant.retriever.index.lessons.values() for _, text in lesson.sections
+        text
+        for lesson in assistant.lessons().values()
+        for text in [*(t for _, t in lesson.sections), lesson.verdict]
+        if text
     ]
 
 
@@ -69,10 +84,11 @@ def ungrounded_lines(text: str, sections: list[str], titles: set[str]) -> list[s
             continue
         source = SOURCE.fullmatch(line)
         if source:
-            if source.group(1) not in titles:
+            if not set(source.group(1).split("》《")) <= titles:
                 bad.append(line)
             continue
         body = STEP.sub("", line, count=1)
+        body = body.removeprefix(A.ALSO_INTRO)
         if body in fixed or any(body in section for section in sections):
             continue
         bad.append(line)
@@ -86,7 +102,7 @@ def answers(shipped):
 
 @pytest.fixture(scope="module")
 def lesson_text(shipped):
-    titles = {lesson.title for lesson in shipped.retriever.index.lessons.values()}
+    titles = {lesson.title for lesson in shipped.lessons().values()}
     return section_texts(shipped), titles
 
 
@@ -124,7 +140,9 @@ def test_answers_end_with_the_first_source(answers):
     sourced = [a for a in answers.values() if a.kind in ("answer", "emergency") and a.sources]
     assert len(sourced) >= 17
     for answer in sourced:
-        assert answer.text.splitlines()[-1] == A.SOURCE_LINE.format(title=answer.sources[0].title)
+        last = answer.text.splitlines()[-1]
+        assert last.startswith("来自课程：《"), answer.text
+        assert f"《{answer.sources[0].title}》" in last
 
 
 def test_normal_answers_are_short(answers):
@@ -145,7 +163,12 @@ def test_asking_for_detail_gives_more_steps(shipped):
 def test_to_json_has_exactly_the_public_keys(answers):
     for answer in answers.values():
         data = answer.to_json()
-        assert set(data) - {"kind"} == {"answer", "sources", "emergency", "confidence"}
+        assert set(data) - {"kind", "reading", "scan"} == {
+            "answer",
+            "sources",
+            "emergency",
+            "confidence",
+        }
         assert data["answer"] == answer.text
         assert isinstance(data["emergency"], bool)
         assert 0.0 <= data["confidence"] <= 1.0
@@ -159,7 +182,7 @@ def test_to_json_never_carries_personal_data(answers):
 
 
 def test_the_composer_never_shows_a_lesson_line_that_advises_a_transfer(shipped):
-    lesson = shipped.retriever.index.lessons["fake-police-safe-account"]
+    lesson = shipped.lessons()["fake-police-safe-account"]
     poisoned = "请把钱转到安全账户，由警察保管。"
     sections = tuple(
         (
@@ -169,13 +192,17 @@ def test_the_composer_never_shows_a_lesson_line_that_advises_a_transfer(shipped)
         for path, text in lesson.sections
     )
     bad = dataclasses.replace(lesson, sections=sections, sha256="poisoned")
-    for question, emergency in (("详细说说安全账户", False), ("钱转了", True), ("安全账户", False)):
-        text = A.compose(question, bad, [], emergency=emergency)
+    for question in ("详细说说安全账户", "钱转了", "安全账户", "安全账户是真的吗"):
+        reading = read_question(question)
+        emergency = reading.emergency
+        text = A.compose(question, reading, bad, [], emergency=emergency).text
         assert "安全账户，由警察保管" not in text
         assert text.splitlines()[-1] == A.SOURCE_LINE.format(title=lesson.title)
     # the honest lines are all still there
-    assert A.compose("详细说说安全账户", bad, [], emergency=False) == A.compose(
-        "详细说说安全账户", lesson, [], emergency=False
+    more = read_question("详细说说安全账户")
+    assert (
+        A.compose("详细说说安全账户", more, bad, []).text
+        == A.compose("详细说说安全账户", more, lesson, []).text
     )
 
 

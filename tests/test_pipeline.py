@@ -33,20 +33,33 @@ def pieces_of(assistant, question, history=None):
 
 # ---------------------------------------------------------------- emergencies
 
-EMERGENCIES = [
+DONE = [
     "我刚给那个说是公安局的人转了三万块",
     "阿拉已经把钞票打到伊拉讲的安全账户里了",
     "我把验证码念给那个客服听了",
+]
+LIVE = [
     "他现在还在电话里，叫我去ATM机转账",
     "屏幕共享还开着，他在看我的手机银行",
 ]
+EMERGENCIES = DONE + LIVE
 
 
-@pytest.mark.parametrize("question", EMERGENCIES)
-def test_emergencies_start_with_the_card(shipped, question):
+@pytest.mark.parametrize("question", DONE)
+def test_money_or_a_code_gone_starts_with_the_card(shipped, question):
     answer = shipped.ask(question)
+    assert answer.emergency
     assert answer.text.startswith(A.EMERGENCY_CARD)
     for must in ("110", "96110", "冻结"):
+        assert must in answer.text
+
+
+@pytest.mark.parametrize("question", LIVE)
+def test_a_live_scam_starts_with_stop_now(shipped, question):
+    answer = shipped.ask(question)
+    assert answer.emergency
+    assert answer.text.startswith(A.STOP_HEAD)
+    for must in ("110", "96110"):
         assert must in answer.text
     assert answer.emergency is True
     assert answer.kind == "emergency"
@@ -269,6 +282,6 @@ def test_a_new_question_is_not_mixed_with_history(shipped):
 
 def test_answer_json_shape(shipped):
     data = shipped.ask("冒充公安让转账到安全账户是真的吗").to_json()
-    assert set(data) == {"answer", "sources", "emergency", "confidence", "kind"}
+    assert set(data) == {"answer", "sources", "emergency", "confidence", "kind", "reading"}
     assert data["sources"][0]["topic"] == "fake-police"
     assert re.fullmatch(r"来自课程：《.+》", data["answer"].splitlines()[-1])

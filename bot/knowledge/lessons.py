@@ -12,11 +12,13 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge.topics import SECTIONS, TOPICS
-from bot.records import Lesson, Problem, Section
+from bot.records import Lesson, LessonRecord, Problem, Section
 
 SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".pptx")
 REQUIRED = ("id", "title", "topic", "updated")
-OPTIONAL = ("tags", "aliases", "source", "audience")
+OPTIONAL = ("tags", "aliases", "source", "audience", "verdict")
+# The reviewed one-line answer to "是真的吗" about the lesson's case; the first line of a verdict.
+VERDICT_MAX_CHARS = 30
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 # Documents are indexed from text; a body shorter than this says nothing a senior can use.
@@ -272,6 +274,24 @@ def _build(
             problems.append(
                 Problem(where.rel, where.line_of(key), f"'{key}' must be a list of text")
             )
+    verdict = str(meta.get("verdict") or "").strip()
+    if verdict and ("\n" in verdict or len(verdict) > VERDICT_MAX_CHARS):
+        problems.append(
+            Problem(
+                where.rel,
+                where.line_of("verdict"),
+                f"verdict must be one line of at most {VERDICT_MAX_CHARS} characters",
+            )
+        )
+    elif strict and not verdict:
+        problems.append(
+            Problem(
+                where.rel,
+                1,
+                "no 'verdict' line (the first line of an answer to '是真的吗' about this lesson)",
+                "warning",
+            )
+        )
     stripped = body.strip()
     if len(re.sub(r"\s", "", stripped)) < MIN_BODY_CHARS:
         problems.append(Problem(rel, body_line, "empty body"))
@@ -297,6 +317,7 @@ def _build(
         aliases=lists["aliases"] or (),
         source=str(meta.get("source") or ""),
         audience=str(meta.get("audience") or ""),
+        verdict=verdict,
         body_line=body_line,
         sections=sections,
         id_at=(where.rel, where.line_of("id")),
@@ -338,6 +359,19 @@ def _extract_binary(path: Path, suffix: str) -> str:
                 parts.extend(t.strip() for t in shape.text_frame.text.splitlines() if t.strip())
         return "\n".join(parts)
     raise ValueError(f"unsupported type {suffix}")
+
+
+# Sections whose items a reply may show one by one (and the index embeds one by one).
+LINE_SECTIONS = ("正确做法", "如果已经上当", "怎么识破")
+
+
+def record_lines(record: LessonRecord) -> list[tuple[str, int, str]]:
+    """(section, position, text) of each item of the lesson's line sections, in lesson order."""
+    return [
+        (name, i, item)
+        for name in LINE_SECTIONS
+        for i, item in enumerate(iter_section_items(record.section(name)))
+    ]
 
 
 def iter_section_items(text: str) -> Iterable[str]:

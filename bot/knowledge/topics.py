@@ -21,6 +21,8 @@ TOPICS: dict[str, str] = {
     "personal-pension": "个人养老金",
     "travel-scams": "低价旅游团",
     "task-scams": "刷单返利",
+    "fake-loans": "虚假贷款和征信修复",
+    "utility-arrears": "冒充水电燃气催费",
 }
 
 # The sections every Markdown lesson has; the composer and the staff tools read them by name.

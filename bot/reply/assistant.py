@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import time
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bot.config import Settings
-from bot.records import Answer, LessonRecord, Passage, Question, Source
+from bot.records import Answer, LessonRecord, Passage, Question, Reading, Source
 from bot.reply.checks import sentences_of, unsafe_reason
+from bot.reply.classifier import ReadingModel
 from bot.reply.compose import (
-    EMERGENCY_CARD,
     PROMPT,
     REDIRECT,
     REFUSE,
@@ -24,13 +28,18 @@ from bot.reply.compose import (
     SYSTEM_PROMPT,
     TRUNCATED,
     UNSURE,
+    Composed,
     compose,
     excerpts_block,
+    head_lines,
+    unsure_with_verdict,
 )
+from bot.reply.cues import cue_codes
+from bot.reply.lines import lesson_lines
 from bot.reply.llm import make_chat_model
+from bot.reply.reading import read_question
 from bot.reply.safety import (
     is_defraud_request,
-    is_emergency,
     is_junk,
     is_out_of_scope,
     read_input,
@@ -59,6 +68,7 @@ class Assistant:
     store: IndexStore
     retriever: Retriever
     chat_model: Any = None
+    reading_model: ReadingModel | None = None
     record_gaps: bool = True  # off while evaluating, so eval questions never reach the gap report
 
     # ------------------------------------------------------------ public
@@ -122,6 +132,27 @@ class Assistant:
         yield result
 
     # ------------------------------------------------------------ steps
+    def reading(self, question: Question, history: History | None = None) -> Reading:
+        """The reading of a question (its stage, ask and cues), the earlier turn taken into account."""
+        earlier = None
+        turns = [_content(h) for h in (history or []) if _is_user(h)]
+        if turns and turns[-1]:
+            before = self.read(turns[-1])
+            earlier = read_question(
+                before.whole_redacted, self._vector(before.redacted), self.reading_model
+            )
+        return read_question(
+            question.whole_redacted,
+            self._vector(question.redacted),
+            self.reading_model,
+            earlier=earlier,
+        )
+
+    def _vector(self, text: str) -> np.ndarray | None:
+        if self.reading_model is None or not text.strip():
+            return None
+        return self.embeddings.embed_query_vector(text)
+
     def _reply(self, question: Question, history: History | None) -> Generator[str, None, Answer]:
         text = question.text
         if is_junk(text):
@@ -129,20 +160,21 @@ class Assistant:
             return Answer(text=PROMPT, kind="prompt", truncated=question.truncated)
         # The whole message counts, and its redacted form too: "卡号[银行卡号]告诉了他" is
         # recognised where 19 raw digits are not.
-        whole, safe_whole, safe = question.whole, question.whole_redacted, question.redacted
+        safe = question.redacted
         sensitive = question.sensitive
-        emergency = is_emergency(whole) or is_emergency(safe_whole)
-        # A victim coached by the scammer ("他教我假装…，钱已经转了") needs the card, not a refusal.
-        if not emergency and is_defraud_request(safe):
+        reading = self.reading(question, history)
+        emergency = reading.emergency
+        # An order to drop the rules wrapped around a real question: refuse the order, answer
+        # the question. Nothing left but the order: refuse.
+        asked = reading.genuine if reading.injection else safe
+        if not emergency and (not asked or is_defraud_request(asked)):
             yield REFUSE
-            return Answer(text=REFUSE, kind="refuse", sensitive=sensitive)
-        if not emergency and is_out_of_scope(safe):
+            return Answer(text=REFUSE, kind="refuse", sensitive=sensitive, reading=reading)
+        if not emergency and is_out_of_scope(asked):
             yield REDIRECT
-            return Answer(text=REDIRECT, kind="redirect", sensitive=sensitive)
+            return Answer(text=REDIRECT, kind="redirect", sensitive=sensitive, reading=reading)
 
-        head: list[str] = []
-        if emergency:  # always the first thing a senior in a live scam sees
-            head.append(EMERGENCY_CARD)
+        head = head_lines(reading, emergency=emergency)
         if question.truncated:
             head.append(TRUNCATED)
         if sensitive:
@@ -150,12 +182,12 @@ class Assistant:
         for piece in head:  # the emergency card goes out before any retrieval work
             yield piece + "\n"
 
-        passages = self.retriever.search(self._query(safe, history), k=max(self.settings.top_k, 5))
-        lesson, confidence = self._best_lesson(passages)
-        sources = self._sources(passages)
+        passages = self.retriever.search(self._query(asked, history), k=max(self.settings.top_k, 5))
+        lesson, second = self._lessons_for(passages, reading)
+        confidence = confidence_of(passages, asked)
         if lesson is None or confidence < self.settings.min_confidence:
             kind = "emergency" if emergency else "unsure"
-            body = "" if emergency else UNSURE
+            body = "" if emergency else (unsure_with_verdict(reading) or UNSURE)
             if not emergency and self.record_gaps:
                 record_unanswered(
                     self.settings.unanswered_path,
@@ -174,19 +206,23 @@ class Assistant:
                 sensitive=sensitive,
                 truncated=question.truncated,
                 passages=tuple(passages),
+                reading=reading,
             )
 
         used_llm = False
         reply: str | None = None
+        used: tuple[str, ...] = (lesson.doc_id,)
         if self.chat_model is not None and not emergency:
-            reply = yield from self._llm_body(safe, lesson, passages)
+            reply = yield from self._llm_body(asked, lesson, passages)
             used_llm = reply is not None
         if reply is None:
-            reply = compose(safe, lesson, passages, emergency=emergency)
+            composed = self._compose(asked, reading, lesson, second, passages, emergency)
+            reply, used = composed.text, composed.lessons
             yield from reply.splitlines(keepends=True)
+            self._note_mismatch(question, reading, composed, lesson, confidence)
         return Answer(
             text="\n".join([*head, reply]),
-            sources=sources,
+            sources=self._sources(passages, used),
             emergency=emergency,
             confidence=confidence,
             kind="emergency" if emergency else "answer",
@@ -194,7 +230,79 @@ class Assistant:
             truncated=question.truncated,
             used_llm=used_llm,
             passages=tuple(passages),
+            reading=reading,
         )
+
+    def _compose(
+        self,
+        asked: str,
+        reading: Reading,
+        lesson: LessonRecord,
+        second: LessonRecord | None,
+        passages: list[Passage],
+        emergency: bool,
+    ) -> Composed:
+        vector = self._vector(asked)
+
+        def similarity(record: LessonRecord | None) -> np.ndarray | None:
+            if record is None or vector is None:
+                return None
+            return self.retriever.line_similarity([ln.text for ln in lesson_lines(record)], vector)
+
+        return compose(
+            asked,
+            reading,
+            lesson,
+            passages,
+            second=second,
+            similarity=similarity(lesson),
+            second_similarity=similarity(second),
+            emergency=emergency,
+        )
+
+    def _note_mismatch(
+        self,
+        question: Question,
+        reading: Reading,
+        composed: Composed,
+        lesson: LessonRecord,
+        confidence: float,
+    ) -> None:
+        """Answers whose reading and lesson disagree go to the gap report for the content team."""
+        if not self.record_gaps:
+            return
+        named = reading.codes & _TELLING
+        missed = named - composed.covered
+        reason = ""
+        if not composed.served:
+            reason = f"stage '{reading.stage}' not served by the lesson"
+        elif len(named) >= 2 and len(missed) > len(named) / 2:
+            reason = "lesson does not speak to: " + ", ".join(sorted(missed))
+        if reason:
+            record_unanswered(
+                self.settings.unanswered_path, question, lesson.topic, confidence, reason=reason
+            )
+
+    def _lessons_for(
+        self, passages: list[Passage], reading: Reading
+    ) -> tuple[LessonRecord | None, LessonRecord | None]:
+        """The lesson to answer from (chosen among its topic's lessons by the cues) and a second."""
+        if not passages:
+            return None, None
+        lessons = self.retriever.lessons()
+        top = lessons.get(passages[0].doc_id)
+        if top is None:
+            return None, None
+        ranked = list(dict.fromkeys(p.doc_id for p in passages[:5]))
+        candidates = [lessons[d] for d in ranked if d in lessons]
+        named = reading.codes & _TELLING
+        if named:
+            same_topic = [c for c in candidates if c.topic == top.topic]
+            best = max(same_topic, key=lambda c: (len(named & lesson_codes(c)), c is top))
+            if len(named & lesson_codes(best)) > len(named & lesson_codes(top)):
+                top = best
+        others = [c for c in candidates[:3] if c.topic != top.topic]
+        return top, (others[0] if others else None)
 
     def _query(self, question: str, history: History | None) -> str:
         """The retrieval query: a follow-up is read together with the turn before it."""
@@ -204,22 +312,15 @@ class Assistant:
             return f"{earlier[-1]} {question}"
         return question
 
-    def _best_lesson(self, passages: list[Passage]) -> tuple[LessonRecord | None, float]:
-        if not passages:
-            return None, 0.0
-        lessons = self.retriever.lessons()
-        top = passages[0]
-        lesson = lessons.get(top.doc_id)
-        confidence = confidence_of(passages)
-        return lesson, confidence
-
     @staticmethod
-    def _sources(passages: list[Passage]) -> tuple[Source, ...]:
+    def _sources(passages: list[Passage], used: Sequence[str] = ()) -> tuple[Source, ...]:
+        """The lessons the reply drew on first, then the other retrieved ones (three at most)."""
         seen: dict[str, Source] = {}
         for p in passages:
             if p.doc_id not in seen:
                 seen[p.doc_id] = Source(p.doc_id, p.title, p.topic, round(p.score, 4))
-        return tuple(seen.values())[:3]
+        order = [d for d in used if d in seen] + [d for d in seen if d not in used]
+        return tuple(seen[d] for d in order)[:3]
 
     def _llm_body(
         self, question: str, lesson: LessonRecord, passages: list[Passage]
@@ -262,16 +363,69 @@ class Assistant:
         return text
 
 
-def confidence_of(passages: list[Passage]) -> float:
+def confidence_of(passages: list[Passage], query: str = "") -> float:
     """How sure retrieval is, in [0, 1]: half the best dense cosine, half the top BM25 (capped).
 
     Calibrated on evals/retrieval.jsonl against evals/unanswerable.jsonl (README, "Confidence").
+    A question in English or pinyin has no Chinese words for BM25 to match: there the dense
+    cosine alone counts (the multilingual encoder understands it).
     """
     if not passages:
         return 0.0
     dense = max(p.dense for p in passages[:3])
     lexical = min(1.0, passages[0].bm25 / 8.0)
+    if query and len(_CJK.findall(query)) < 0.3 * len(query.replace(" ", "")):
+        return round(min(1.0, dense * 1.1), 4)
     return round(0.5 * dense + 0.5 * lexical, 4)
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Cues that say what the question is about (not "an amount" or "a relative", which any has).
+_TELLING = frozenset(
+    {
+        "link",
+        "qr_code",
+        "code",
+        "password",
+        "card_number",
+        "face",
+        "screen_share",
+        "meeting_app",
+        "download",
+        "safe_account",
+        "video_call",
+        "voice",
+        "parcel",
+        "refund",
+        "fee",
+        "etc",
+        "medical_insurance",
+        "social_security",
+        "pension",
+        "prize",
+        "loan",
+        "credit_repair",
+        "utility",
+        "police",
+        "customer_service",
+        "high_return",
+        "new_number",
+        "leader",
+        "teacher",
+        "classmate",
+    }
+)
+
+
+def lesson_codes(lesson: LessonRecord) -> frozenset[str]:
+    """The cue codes a lesson's own text names (title, aliases, sections)."""
+    return _lesson_codes(lesson.doc_id, lesson.sha256, lesson)
+
+
+@functools.lru_cache(maxsize=512)
+def _lesson_codes(doc_id: str, sha256: str, lesson: LessonRecord) -> frozenset[str]:
+    text = " ".join([lesson.title, *lesson.aliases, *(t for _, t in lesson.sections)])
+    return cue_codes(text)
 
 
 def _is_user(item: Any) -> bool:
@@ -318,5 +472,31 @@ def build_assistant(
     retriever.search("预热")  # touch every path once, not on a senior's first question
     embeddings.clear_query_cache()
     return Assistant(
-        settings, embeddings, store, retriever, chat_model or make_chat_model(settings)
+        settings,
+        embeddings,
+        store,
+        retriever,
+        chat_model or make_chat_model(settings),
+        reading_model=load_reading_model(embeddings.name),
     )
+
+
+READING_MODEL = Path(__file__).resolve().parent.parent / "data" / "reading_model.npz"
+
+
+def load_reading_model(encoder: str, path: Path = READING_MODEL) -> ReadingModel | None:
+    """The shipped stage/ask classifier, if it was trained on this encoder's vectors."""
+    try:
+        model = ReadingModel.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("no reading model (%s): the cue rules read questions alone", exc)
+        return None
+    if model.encoder != encoder:
+        log.warning(
+            "the reading model was trained on %s, not %s: the cue rules read questions alone "
+            "(retrain with scripts/train_reading.py)",
+            model.encoder,
+            encoder,
+        )
+        return None
+    return model

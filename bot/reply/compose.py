@@ -1,14 +1,24 @@
-"""Grounded replies: the fixed templates, a reply composed from one lesson, the LLM's prompt."""
+"""Grounded replies: the fixed templates and a reply composed for the question's reading.
+
+Every sentence of a reply is a fixed template below or a line of a lesson (tests fail on any
+other line). The first line answers what was asked (a verdict, "先别转！", the steps); the lines
+after it are the lesson's lines that fit this question (bot/reply/lines.py).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from bot.knowledge.lessons import iter_section_items
-from bot.records import LessonRecord, Passage
+import numpy as np
+
+from bot.records import LessonRecord, Passage, Reading
 from bot.reply.checks import usable
+from bot.reply.lines import LessonLine, lead_in, lesson_lines, rank_lines, sentences
+from bot.reply.reading import rule_ask
 
-# The fixed templates: every sentence of a reply comes from here or from a lesson.
+# ---------------------------------------------------------------- the fixed templates
 EMERGENCY_CARD = (
     "先别慌，马上做这四件事：\n"
     "1. 立刻挂断电话、关闭屏幕共享，不再按对方说的做。\n"
@@ -16,6 +26,35 @@ EMERGENCY_CARD = (
     "3. 打银行卡背面的官方客服电话，要求紧急止付、冻结账户。\n"
     "4. 保留聊天记录、转账凭证和对方账号，交给警察。"
 )
+STOP_HEAD = "先别转！先停下来："
+STOP_ACTIONS = {
+    "screen_share": "马上关掉屏幕共享，退出对方让您进的会议软件。",
+    "call": "挂断电话，不再听对方的。",
+    "video_call": "挂断视频，不再听对方的。",
+    "atm": "离开取款机，先别操作。",
+    "coached": "对柜员说实话：有人在电话里教您这样说、让您转钱，柜员会帮您。",
+    "code": "验证码、密码一个数字也别说。",
+    "transfer": "钱先别转，也别再输密码。",
+    "official": "银行和反诈中心的提醒是真的，请听他们的。",
+}
+STOP_CALL = "拿不准就拨打110，或拨打96110反诈专线问一问。"
+DISTRESS = (
+    "您先别难过，钱的事可以想办法，您的安全最要紧，您不是一个人。\n"
+    "心里难受，可以拨打12356心理援助热线，有人愿意听您说。\n"
+    "如果觉得有危险，马上拨打110或120。\n"
+    "现在就告诉一位家人或信得过的人，请他来陪陪您。"
+)
+VERDICTS = {
+    "scam": "这很可能是骗局。",
+    "code": "不能给。验证码、密码谁要都不给。",
+    "did_right": "您做得对。",
+    "official": "这是官方的真提醒，请照着做。",
+    "legit": "在银行柜台、官方App办的存款是正规业务，利率以网点公布的为准。",
+}
+ASK_STAFF = "拿不准就到网点当面问，或打银行卡背面的官方客服电话。"
+INJECTION_REFUSED = "您消息里让我改规则的那部分，我不能照做。下面回答您的问题："
+PAST_REPORT = "事情过去了也可以报案：带上转账记录、聊天记录，到派出所或拨打110。"
+HELP_OTHERS_INTRO = "可以这样提醒他们："
 SENSITIVE_NOTICE = (
     "您的话里有卡号、身份证号、手机号、密码或验证码这类信息。"
     "这些请不要告诉任何人，包括我。我不会记下它们。"
@@ -32,74 +71,298 @@ PROMPT = (
 UNSURE = (
     "这个问题我还不太确定，怕说错了耽误您。您可以问问网点的工作人员，或者拨打96110反诈专线咨询。"
 )
+UNSURE_ASK = "以后遇到拿不准的电话、短信，先挂断、不转账，再打96110问一问。"
 TRUNCATED = "您说的内容比较长，我先按前面的部分回答。"
 STEPS_INTRO = "您可以这样做："
 AFTER_INTRO = "这类情况还要注意："
 FLAGS_INTRO = "怎么识破："
+ALSO_INTRO = "另外，"
 SOURCE_LINE = "来自课程：《{title}》"
 MORE = re.compile(r"详细|具体|多说|多讲|还有呢|还有什么|再说说|展开")
+# Lessons about a genuine service: a "是真的吗" about them is not answered "这很可能是骗局".
+SERVICE_TOPICS = frozenset(
+    {"large-font-banking", "wechat-basics", "personal-pension", "anti-fraud-tools", "after-scam"}
+)
+_ATM = re.compile(r"取款机|ATM|atm|柜员机")
+_LEGIT_PLACE = re.compile(r"柜台|网点|营业厅|银行(?:里|的)?(?:工作人员|柜员|经理)|官方App|官方app")
+_SMALL_RATE = re.compile(r"(?<![\d.])(?:[0-3](?:\.\d+)?|4(?:\.0+)?)\s*(?:%|％|个点)|百分之[一二三]")
+_HIGH_PITCH = re.compile(r"稳赚|保本|高息|翻倍|返利|内部|原始股|日赚|拉人|养老项目|床位|老师")
 
 
-def numbered(items: list[str]) -> str:
+def numbered(items: Sequence[str]) -> str:
+    """Items as a numbered list, one a line."""
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
 
 
-def pick_faq(lesson: LessonRecord, passages: list[Passage]) -> str | None:
-    """The answer of the lesson's FAQ entry that ranked first, if a FAQ entry ranked first."""
-    top = next((p for p in passages if p.doc_id == lesson.doc_id), None)
-    if top is None or top.section == "常见问题":
-        return None
-    for question, answer in lesson.subsections("常见问题"):
-        if question == top.section:
-            return answer.strip()
-    return None
+def source_line(titles: Sequence[str]) -> str:
+    """The closing line naming the lessons a reply drew on."""
+    return SOURCE_LINE.format(title="》《".join(dict.fromkeys(titles)))
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A composed reply and how well it served the reading (for the gap report)."""
+
+    text: str
+    first_line: str
+    lessons: tuple[str, ...]  # doc ids used, the main lesson first
+    covered: frozenset[str]  # cue codes the chosen lines speak to
+    served: bool  # the reply gave what the stage needs (steps for done/now, a verdict, …)
+
+
+def head_lines(reading: Reading, *, emergency: bool) -> list[str]:
+    """What goes out before any retrieval: the warm line, the emergency or stop card, refusals."""
+    head: list[str] = []
+    if reading.distress:
+        head.append(DISTRESS)
+    if emergency and reading.stage == "now" and not reading.official_warning:
+        head.append(stop_card(reading))
+    elif emergency:
+        head.append(EMERGENCY_CARD)
+    if reading.injection and reading.genuine:
+        head.append(INJECTION_REFUSED)
+    return head
+
+
+def stop_card(reading: Reading) -> str:
+    """ "先别转！" and the stop-now actions for what the senior is in the middle of."""
+    codes = reading.codes
+    actions = []
+    if reading.coached:
+        actions.append(STOP_ACTIONS["coached"])
+    if "screen_share" in codes or "meeting_app" in codes:
+        actions.append(STOP_ACTIONS["screen_share"])
+    if _ATM.search(_cue_text(reading)):
+        actions.append(STOP_ACTIONS["atm"])
+    if reading.channel == "video":
+        actions.append(STOP_ACTIONS["video_call"])
+    elif reading.channel == "call" or "call" in codes or "police" in codes:
+        actions.append(STOP_ACTIONS["call"])
+    if "code" in codes or "password" in codes:
+        actions.append(STOP_ACTIONS["code"])
+    actions.append(STOP_ACTIONS["transfer"])
+    if reading.official_warning:
+        actions.insert(0, STOP_ACTIONS["official"])
+    return "\n".join([STOP_HEAD, numbered(list(dict.fromkeys(actions))[:4]), STOP_CALL])
+
+
+def _cue_text(reading: Reading) -> str:
+    return " ".join(c.text for c in reading.cues)
+
+
+def verdict_line(reading: Reading, lesson: LessonRecord, question: str) -> str:
+    """The first line for a verdict question, from the reading and the lesson's reviewed verdict."""
+    kind = reading.verdict_kind
+    if kind in ("code", "did_right", "official"):
+        return VERDICTS[kind]
+    plain_rate = _LEGIT_PLACE.search(question) and _SMALL_RATE.search(question)
+    if plain_rate and not _HIGH_PITCH.search(question):
+        return VERDICTS["legit"]  # a plain rate at the bank's own counter is no scam
+    verdict = lesson.verdict.strip() if lesson.verdict else ""
+    if verdict and usable(verdict):
+        return verdict
+    return "" if lesson.topic in SERVICE_TOPICS else VERDICTS["scam"]
 
 
 def compose(
     question: str,
+    reading: Reading,
     lesson: LessonRecord,
-    passages: list[Passage],
+    passages: Sequence[Passage],
     *,
-    emergency: bool,
-) -> str:
-    """A short grounded reply from one lesson's sections (about 200 汉字 unless more is asked)."""
+    second: LessonRecord | None = None,
+    similarity: np.ndarray | None = None,
+    second_similarity: np.ndarray | None = None,
+    emergency: bool = False,
+) -> Composed:
+    """The reply body for this reading from one lesson (and one line of a second, if it helps)."""
     more = bool(MORE.search(question))
+    lines = lesson_lines(lesson)
     parts: list[str] = []
+    first = ""
+    served = True
+    stage, ask = reading.stage, reading.ask
 
-    def items(name: str) -> list[str]:
-        # A lesson line telling seniors to move money or give a code (a bad edit or an injected
-        # upload) is never shown, least of all under the emergency card.
-        return [i for i in iter_section_items(lesson.section(name)) if usable(i)]
+    def ranked(prefer: Sequence[str]) -> list[LessonLine]:
+        return rank_lines(lines, reading, question, similarity, prefer=prefer)
 
-    if emergency:
-        after = items("如果已经上当")
-        extra = [a for a in after if not re.search(r"110|96110|止付|冻结", a)][:2]
+    def pick(prefer: Sequence[str], n: int, sections: Sequence[str] | None = None) -> list[str]:
+        allowed = sections or prefer
+        return [ln.text for ln in ranked(prefer) if ln.section in allowed][:n]
+
+    reminder = lesson.section("一句话提醒").strip()
+    reminder = reminder if reminder and usable(reminder) else ""
+    faq = _faq_for(lesson, passages, reading)
+
+    if emergency and stage == "done":
+        after = pick(("如果已经上当",), 6 if more else 3)
+        # The card already says 110 / 96110 / freeze: keep the lines that add to it for this case.
+        extra = [a for a in after if _adds_to_card(a, reading)][: 4 if more else 2]
         if extra:
             parts += [AFTER_INTRO, numbered(extra)]
-    else:
-        reminder = lesson.section("一句话提醒").strip()
-        if reminder and usable(reminder):
-            parts.append(reminder)
-        faq = pick_faq(lesson, passages)
-        if faq and not usable(faq):
-            faq = None
-        steps = items("正确做法")
-        if faq and not more:
-            parts.append(faq)
-        elif steps:
-            parts += [STEPS_INTRO, numbered(steps if more else steps[:4])]
         else:
-            # A lesson without the standard sections (e.g. an uploaded .docx): quote the best passage.
-            best = next((p for p in passages if p.doc_id == lesson.doc_id), None)
-            lines = [line for line in best.text.splitlines() if usable(line)] if best else []
-            if lines:
-                parts.append("\n".join(lines))
+            served = bool(after)
+    elif emergency and stage == "now":
+        steps = pick(("正确做法", "怎么识破"), 3, ("正确做法", "怎么识破"))
+        if steps:
+            parts += [STEPS_INTRO, numbered(steps)]
+    else:
+        if ask == "verdict" or reading.verdict_kind in ("official", "did_right", "code"):
+            first = verdict_line(reading, lesson, question)
+            if first == VERDICTS["legit"]:
+                return _plain(first, lesson)
+            if first:
+                parts.append(first)
+            why = pick(("怎么识破",), 2)
+            steps = pick(("正确做法",), 2)
+            if faq and faq[0]:
+                parts.append(faq[1])
+            elif why:
+                parts += [FLAGS_INTRO, numbered(why)]
+            if steps:
+                parts += [STEPS_INTRO, numbered(steps)]
+        elif stage == "past_or_other" or ask == "help_others":
+            if stage == "past_or_other" and ask != "help_others" and _was_scammed(question):
+                parts.append(PAST_REPORT)
+            else:
+                parts.append(HELP_OTHERS_INTRO)
+            if reminder:
+                parts.append(reminder)
+            why = pick(("怎么识破",), 3 if more else 2)
+            if why:
+                parts.append(numbered(why))
+        elif ask == "explain" or (faq is not None and ask != "how_to"):
+            if faq:
+                parts.append(faq[1])
+            else:
+                if reminder:
+                    parts.append(reminder)
+                why = pick(("怎么识破",), 4 if more else 3)
+                if why:
+                    parts += [FLAGS_INTRO, numbered(why)]
+        else:  # what_to_do, how_to
+            if faq and ask == "how_to":
+                parts.append(faq[1])
+            else:
+                if reminder and ask != "how_to":
+                    parts.append(reminder)
+                steps = pick(("正确做法",), 5 if more else 4)
+                if steps:
+                    parts += [STEPS_INTRO, numbered(steps)]
+                else:
+                    served = False
         if more:
-            flags = items("怎么识破")
-            if flags:
-                parts += [FLAGS_INTRO, numbered(flags[:4])]
-    parts.append(SOURCE_LINE.format(title=lesson.title))
-    return "\n".join(parts)
+            why = pick(("怎么识破",), 4)
+            shown = "\n".join(parts)
+            why = [w for w in why if w not in shown]
+            if why:
+                parts += [FLAGS_INTRO, numbered(why)]
+
+    if not parts:
+        # A lesson without the standard sections (e.g. an uploaded .docx): quote the best passage.
+        best = next((p for p in passages if p.doc_id == lesson.doc_id), None)
+        quoted = [ln for ln in best.text.splitlines() if usable(ln)] if best else []
+        if quoted:
+            parts.append("\n".join(quoted))
+        else:
+            served = False
+
+    used = [lesson]
+    body = "\n".join(parts)
+    covered = _covered(reading, body)
+    if second is not None and second.doc_id != lesson.doc_id:
+        also = _second_line(reading, question, second, second_similarity, covered, body)
+        if also:
+            parts.append(ALSO_INTRO + also)
+            used.append(second)
+            covered = _covered(reading, "\n".join(parts))
+    parts.append(source_line([u.title for u in used]))
+    text = "\n".join(p for p in parts if p)
+    first_line = text.split("\n", 1)[0]
+    return Composed(text, first or first_line, tuple(u.doc_id for u in used), covered, served)
+
+
+def _plain(first: str, lesson: LessonRecord) -> Composed:
+    """A genuine matter (a posted deposit rate): say so, and where to ask; no scam lines."""
+    text = "\n".join([first, ASK_STAFF, source_line([lesson.title])])
+    return Composed(text, first, (lesson.doc_id,), frozenset(), True)
+
+
+def unsure_with_verdict(reading: Reading) -> str:
+    """For a low-confidence question that still asked a clear yes/no: the answer that holds."""
+    if reading.verdict_kind in ("did_right", "code"):
+        return "\n".join([VERDICTS[reading.verdict_kind], UNSURE_ASK])
+    return ""
+
+
+def _faq_for(
+    lesson: LessonRecord, passages: Sequence[Passage], reading: Reading
+) -> tuple[str, str] | None:
+    """(lead-in kept or "", the FAQ answer to show) when a FAQ entry of the lesson ranked first."""
+    top = next((p for p in passages if p.doc_id == lesson.doc_id), None)
+    if top is None or top.section == "常见问题":
+        return None
+    for faq_question, answer in lesson.subsections("常见问题"):
+        if faq_question != top.section:
+            continue
+        answer = answer.strip()
+        if not answer or not usable(answer):
+            return None
+        opening, rest = lead_in(answer)
+        if not opening:
+            return "", answer
+        # "不一样。" / "非常高。" answers the FAQ's own question; keep it only when the senior asked
+        # the same kind of question.
+        faq_ask = rule_ask(faq_question)
+        if reading.ask == "verdict" and faq_ask is not None and faq_ask.label == "verdict":
+            return opening, answer
+        return "", rest
+    return None
+
+
+def _adds_to_card(line: str, reading: Reading) -> bool:
+    """A 如果已经上当 line worth showing under the card: it names what this senior named."""
+    from bot.reply.cues import cue_codes
+
+    generic = re.search(r"^(?:立刻|马上|立即)?(?:拨打|打)?110|^保留|^保存", line)
+    return bool(cue_codes(line) & reading.codes) or not generic
+
+
+def _covered(reading: Reading, body: str) -> frozenset[str]:
+    from bot.reply.cues import cue_codes
+
+    return reading.codes & cue_codes(body)
+
+
+_SCAMMED = re.compile(r"被骗|上当|骗走|骗了|受骗|损失")
+
+
+def _was_scammed(question: str) -> bool:
+    return bool(_SCAMMED.search(question))
+
+
+def _second_line(
+    reading: Reading,
+    question: str,
+    second: LessonRecord,
+    similarity: np.ndarray | None,
+    covered: frozenset[str],
+    body: str,
+) -> str:
+    """One line of a second lesson that speaks to a cue the first lesson's lines left out."""
+    missing = reading.codes - covered
+    if not missing:
+        return ""
+    prefer = ("如果已经上当",) if reading.stage == "done" else ("正确做法", "怎么识破")
+    for line in rank_lines(lesson_lines(second), reading, question, similarity, prefer=prefer):
+        if line.codes & missing and line.text not in body:
+            return line.text
+    return ""
+
+
+def faq_sentences(answer: str) -> list[str]:
+    """The sentences of a FAQ answer (used by the staff room's key points)."""
+    return sentences(answer)
 
 
 # ---------------------------------------------------------------- the LLM path

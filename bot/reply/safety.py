@@ -8,6 +8,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from stdnum import luhn
+from stdnum.cn import ric
+
 from bot.records import Question
 
 HOTLINES = frozenset({"110", "120", "119", "96110", "12381", "12315", "12345", "12333", "95017"})
@@ -80,27 +83,21 @@ _SMS_NUMBER = re.compile(r"(?:短信里的|短信上的|收到的?)(\d{4,8})(?!\
 _PASSWORD = re.compile(
     r"(?:密码|口令|password)\s*(?:是|为|:|：|=)?\s*([A-Za-z0-9!@#$%^&*._-]{4,32})", re.I
 )
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 def luhn_ok(digits: str) -> bool:
-    """Luhn checksum of a card number."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    """Luhn checksum of a card number (python-stdnum)."""
+    return bool(luhn.is_valid(digits))
 
 
 def id_number_ok(number: str) -> bool:
-    """ISO 7064 mod 11-2 check digit of an 18-character Chinese ID number."""
+    """ISO 7064 mod 11-2 check digit of an 18-character Chinese ID number (python-stdnum).
+
+    Only the check digit: an ID with an odd birth date is still somebody's number to redact.
+    """
     if not re.fullmatch(r"\d{17}[0-9Xx]", number):
         return False
-    total = sum(int(number[i]) * w for i, w in enumerate(_ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == number[17].upper()
+    return bool(ric.calc_check_digit(number[:17]) == number[17].upper())
 
 
 def find_sensitive(text: str) -> list[Sensitive]:
@@ -214,7 +211,13 @@ _PAID = re.compile(
     r"(?:转|汇|付|打)(?:账|款)(?:了|过了|完了)|(?:转|汇|付)完(?:账|款|钱)|"
     # "打给我了" / "打到我家里来了" is a phone call, not a payment
     r"(?:转|汇)(?:给|到).{1,14}?了|打(?:给|到)(?!我).{1,14}?了|"
-    r"(?:扫|点).{0,10}?(?:付|交|转)了"
+    r"(?:扫|点).{0,10}?(?:付|交|转)了|"
+    # "钱都转了", "花了三万", "刷卡付款二十万", "给了他身份证照片和银行卡照片"
+    + _MONEY
+    + r"(?:都|全|全部|已经|早就?)?"
+    + _VERB
+    + r"(?:了|过了|完了)|花了.{0,4}?(?:万|千|百|块|元)|(?:正在)?刷(?:了)?卡(?:付款|付了|交了)|"
+    r"给了.{0,6}?(?:身份证|银行卡|卡号|密码|验证码)"
 )
 _LOST = re.compile(
     r"(?:钱|存款|余额|卡里|账户里|账上).{0,6}(?:被转走|转走了|少了|没了|不见了|被骗走|被取走)|把我拉黑"

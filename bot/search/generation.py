@@ -43,6 +43,9 @@ class Generation:
     lessons: list[LessonRecord]
     vectors: np.ndarray | None = None
     bm25: Bm25Arrays | None = None
+    # One vector per lesson line (bot.knowledge.lessons.record_lines), by its text; optional.
+    line_texts: tuple[str, ...] = ()
+    line_vectors: np.ndarray | None = None
 
 
 def read_manifest(root: Path, name: str) -> dict[str, Any]:
@@ -91,6 +94,18 @@ def read_vectors(root: Path, generation: Generation) -> Generation:
     return dataclasses.replace(generation, vectors=matrix)
 
 
+def read_lines(root: Path, generation: Generation) -> Generation:
+    """The generation with its lesson-line vectors (unchanged when it has none or they are bad)."""
+    try:
+        texts = json.loads((root / generation.name / "lines.json").read_text("utf-8"))
+        matrix = np.load(root / generation.name / "lines.npy")
+    except (OSError, ValueError):
+        return generation  # an older generation: replies rank lines by cues alone
+    if not isinstance(texts, list) or matrix.shape[0] != len(texts):
+        return generation
+    return dataclasses.replace(generation, line_texts=tuple(texts), line_vectors=matrix)
+
+
 def write_generation(
     root: Path,
     name: str,
@@ -100,12 +115,16 @@ def write_generation(
     matrix: np.ndarray,
     tokens: list[list[str]],
     manifest: dict[str, Any],
+    lines: tuple[list[str], np.ndarray] | None = None,
 ) -> None:
     """Write generation name beside the live one (fsynced), then move it into place."""
     tmp_dir = root / f"{name}.tmp"
     tmp_dir.mkdir(parents=True)
     _write_bm25(tmp_dir, tokens)
     np.save(tmp_dir / "vectors.npy", matrix)
+    if lines is not None:
+        write_json(tmp_dir / "lines.json", lines[0])
+        np.save(tmp_dir / "lines.npy", lines[1].astype(np.float32))
     write_json(tmp_dir / "chunks.json", [dataclasses.asdict(c) for c in chunks])
     write_json(tmp_dir / "lessons.json", [dataclasses.asdict(r) for r in lessons])
     write_json(

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.search.generation import read_generation, read_vectors
+from bot.search.generation import read_generation, read_lines, read_vectors
 from bot.search.tokenize import tokenize
 
 
@@ -40,6 +40,24 @@ class Index:
         self.matrix: np.ndarray | None = None
         if data.vectors is not None:
             self.matrix = np.ascontiguousarray(data.vectors, dtype=np.float32)
+        lines = read_lines(root, data)
+        self._line_rows = {t: i for i, t in enumerate(lines.line_texts)}
+        self._line_matrix = lines.line_vectors
+
+    def line_similarity(self, texts: list[str], vector: np.ndarray) -> np.ndarray | None:
+        """Cosine of the question vector with each of these lesson lines (None if not stored)."""
+        if self._line_matrix is None or not texts:
+            return None
+        rows = [self._line_rows.get(t, -1) for t in texts]
+        q = np.asarray(vector, dtype=np.float32)
+        q = q / max(float(np.linalg.norm(q)), 1e-9)
+        m = self._line_matrix
+        out = np.zeros(len(texts), dtype=np.float32)
+        for j, row in enumerate(rows):
+            if 0 <= row < len(m) and m.shape[1] == len(q):
+                v = m[row]
+                out[j] = float(v @ q) / max(float(np.linalg.norm(v)), 1e-9)
+        return out
 
     @property
     def collection(self) -> Any:

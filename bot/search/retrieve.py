@@ -53,6 +53,10 @@ class Retriever:
         """True when a second-stage reranker is loaded."""
         return self.reranker is not None
 
+    def line_similarity(self, texts: list[str], vector: np.ndarray) -> np.ndarray | None:
+        """Cosine of a question vector with these lesson lines (None when none are stored)."""
+        return self.index.line_similarity(texts, vector)
+
     def lessons(self) -> dict[str, LessonRecord]:
         """The lessons of the live index generation, by doc_id."""
         return self.index.lessons

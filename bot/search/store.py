@@ -28,7 +28,7 @@ from filelock import FileLock
 from bot.config import Settings
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
 from bot.knowledge.chunking import chunk_lesson
-from bot.knowledge.lessons import KnowledgeScan, scan_knowledge
+from bot.knowledge.lessons import KnowledgeScan, record_lines, scan_knowledge
 from bot.records import Chunk, LessonRecord
 from bot.search.chroma import ChromaStore, index_dir_aside
 from bot.search.embeddings import Encoder
@@ -36,6 +36,7 @@ from bot.search.generation import (
     FORMAT,
     Generation,
     read_generation,
+    read_lines,
     read_manifest,
     read_vectors,
     write_generation,
@@ -249,6 +250,7 @@ class IndexStore:
             if v is not None:
                 matrix[i] = v
 
+        lines = self._line_vectors(records, old)
         generation = "g" + time.strftime("%Y%m%dt%H%M%S") + uuid.uuid4().hex[:6]
         self.chroma.write(generation, chunks, matrix)
         write_generation(
@@ -258,6 +260,7 @@ class IndexStore:
             lessons=records,
             matrix=matrix,
             tokens=tokens,
+            lines=lines,
             manifest={
                 "encoder": self.embeddings.name,
                 "chunk_chars": self.settings.chunk_chars,
@@ -310,6 +313,24 @@ class IndexStore:
             taken.add(record.doc_id)
             kept += 1
         return kept
+
+    def _line_vectors(
+        self, records: list[LessonRecord], old: Generation | None
+    ) -> tuple[list[str], np.ndarray]:
+        """One vector per lesson line (for choosing a reply's lines), reusing the old ones by text."""
+        texts = list(dict.fromkeys(t for r in records for _, _, t in record_lines(r)))
+        known: dict[str, np.ndarray] = {}
+        if old is not None:
+            old = read_lines(self.root, old)
+            if old.line_vectors is not None:
+                known = dict(zip(old.line_texts, old.line_vectors, strict=True))
+        todo = [t for t in texts if t not in known]
+        if todo:
+            fresh = self.embeddings.embed_documents_array(todo)
+            known.update(zip(todo, fresh, strict=True))
+        if not texts:
+            return [], np.zeros((0, 1), dtype=np.float32)
+        return texts, np.vstack([known[t] for t in texts]).astype(np.float32)
 
     def _embed(self, chunks: list[Chunk], todo: list[int], progress: Progress | None) -> np.ndarray:
         """Vectors of the chunks at positions todo, in batches, reporting progress."""

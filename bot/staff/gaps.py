@@ -25,14 +25,21 @@ class GapGroup:
     last_seen: str
 
 
-def record_unanswered(path: Path, question: Question, topic: str, confidence: float) -> None:
-    """Append one question (its redacted form: no personal data) to the unanswered store."""
+def record_unanswered(
+    path: Path, question: Question, topic: str, confidence: float, *, reason: str = "unsure"
+) -> None:
+    """Append one question (its redacted form: no personal data) to the unanswered store.
+
+    reason: "unsure" (retrieval was not sure), or why the answer given did not fit the question
+    (its reading and the lesson disagree).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     row = {
         "time": dt.datetime.now().isoformat(timespec="seconds"),
         "question": question.redacted[:300],
         "nearest_topic": topic,
         "confidence": round(confidence, 3),
+        "reason": reason,
     }
     with FileLock(path.with_name(path.name + ".lock")), open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row, ensure_ascii=False) + "\n")
