@@ -97,7 +97,7 @@ def id_number_ok(number: str) -> bool:
     """
     if not re.fullmatch(r"\d{17}[0-9Xx]", number):
         return False
-    return bool(ric.calc_check_digit(number[:17]) == number[17].upper())
+    return bool(ric.calc_check_digit(number) == number[17].upper())  # it reads number[:17]
 
 
 def find_sensitive(text: str) -> list[Sensitive]:
