@@ -38,7 +38,13 @@ def safe_name(raw: str) -> str | None:
 
 
 def sniff(name: str, data: bytes) -> str | None:
-    """Why the content does not match the file type (None when it does)."""
+    """Why the content does not match the file type (None when it does).
+
+    PDF and Office types come from the content (filetype's signatures); the zip-bomb and path
+    checks on Office files are ours and run before the archive's type is read.
+    """
+    import filetype
+
     suffix = Path(name).suffix.lower()
     if suffix in (".docx", ".pptx"):
         if not data.startswith(b"PK\x03\x04"):
@@ -60,10 +66,16 @@ def sniff(name: str, data: bytes) -> str | None:
                     return "不是有效的 Office 文件（内容与扩展名不符）"
         except zipfile.BadZipFile:
             return "文件已损坏，无法打开"
+        kind = filetype.guess(data)
+        if kind is not None and kind.extension not in (suffix[1:], "zip"):
+            return "不是有效的 Office 文件（内容与扩展名不符）"
         return None
     if suffix == ".pdf":
-        return None if data.lstrip()[:5] == b"%PDF-" else "不是有效的 PDF 文件（内容与扩展名不符）"
+        kind = filetype.guess(data.lstrip())
+        ok = kind is not None and kind.extension == "pdf"
+        return None if ok else "不是有效的 PDF 文件（内容与扩展名不符）"
     if suffix in (".md", ".txt", ".yaml"):
+        # Text is not sniffed by signature: a .txt may well start with "BM" or "ID3".
         if b"\0" in data[:8192]:
             return "这是二进制文件，不是文本"
         try:
