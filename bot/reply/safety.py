@@ -6,6 +6,7 @@ import bisect
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stdnum import luhn
@@ -14,6 +15,8 @@ from stdnum.cn import ric
 from bot.records import Question
 
 HOTLINES = frozenset({"110", "120", "119", "96110", "12381", "12315", "12345", "12333", "95017"})
+# Banks' and carriers' service numbers (95588, 10086, 12306...): public, never redacted.
+_SERVICE = re.compile(r"955\d\d|9\d{4}|100\d\d|12\d{3}")
 
 _TAG = re.compile(r"<[^>]{0,200}>")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -35,7 +38,11 @@ def clean_input(raw: str | None, max_chars: int) -> CleanInput:
     text = unicodedata.normalize("NFKC", raw)
     text = html.unescape(_TAG.sub(" ", text))
     text = _TAG.sub(" ", text).replace("<", " ").replace(">", " ")
-    text = "".join(ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = "".join(
+        ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else " "
+        for ch in text
+        if ch not in _ZERO_WIDTH  # "6222\u200b0212": a hidden break, not a space
+    )
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
     text = re.sub(r"\n{2,}", "\n", text).strip()
     truncated = len(text) > max_chars
@@ -72,17 +79,72 @@ LABELS = {
     "password": "[密码]",
 }
 
-_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){10,22}(?!\d)")
-_ID = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
-_CODE = re.compile(
-    r"(?:验证码|验正码|校验码|动态码|短信码|code|密码)[^0-9\n]{0,12}?(\d{4,8})(?!\d)", re.I
+# Detection reads a normalised copy of the text (see _normalise) and redacts the original spans.
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f")
+# Traditional forms of the words that name personal data (驗證碼, 密碼, 簡訊, 說...).
+_TRADITIONAL = str.maketrans(
+    "驗證碼說裡動態簡訊號銀帳戶這個給聽報條", "验证码说里动态简讯号银账户这个给听报条"
 )
-_CODE_AFTER = re.compile(r"(?<!\d)(\d{4,8})(?!\d)[^0-9\n]{0,6}(?:是验证码|验证码|这个码)")
-_SMS_NUMBER = re.compile(r"(?:短信里的|短信上的|收到的?)(\d{4,8})(?!\d)")
+_NUMERALS = str.maketrans("零〇一二三四五六七八九幺两", "0012345678912")
+_NUMERAL_RUN = re.compile(
+    r"[零〇一二三四五六七八九幺两0-9](?:[ .,/\n-]{0,2}[零〇一二三四五六七八九幺两0-9]){3,}"
+)
+# What may stand between the digit groups of one number: "6222.0212/3456,7890", one per line.
+_SEP = r"[ \t.,/\\\n_·、|-]"
+_NUMBER = re.compile(
+    r"(?<!\d)\+?\d(?:" + _SEP + r"{0,3}\d)*(?:" + _SEP + r"?[Xx](?![A-Za-z]))?(?!\d)"
+)
+_GROUP = re.compile(r"\+?\d+[Xx]?|[Xx]")
+_PHONE_DIGITS = re.compile(r"(?:86)?1[3-9]\d{9}")
+
+
+def _kw(word: str) -> str:
+    """A keyword that may have spaces or dots between its characters ("验 证 码")."""
+    return r"[ .·*_-]?".join(map(re.escape, word))
+
+
+_CODE_WORDS = "|".join(
+    _kw(w) for w in ("验证码", "验正码", "校验码", "动态码", "短信码", "确认码", "密码")
+)
+_CODE_DIGITS = r"(\d(?:[ .-]?\d){3,7})(?![\d])"
+# Not an amount, a date, a time or an age: "说5000块", "收到2026年".
+_NOT_AMOUNT = r"(?!\s*(?:元|块|万|千|百|年|月|日|号|点|岁|分|个|次|天|%|多|余|件|人|[.,]\d))"
+_CODE = re.compile(r"(?:" + _CODE_WORDS + r"|code)[^0-9\n]{0,12}?" + _CODE_DIGITS, re.I)
+_CODE_AFTER = re.compile(
+    r"(?<![\d])(\d(?:[ .-]?\d){3,7})(?![\d])[^0-9\n]{0,6}(?:是验证码|验证码|这个码)"
+)
+_SMS_NUMBER = re.compile(
+    r"(?:短信|简讯|收到|发来)[^0-9\n。！？]{0,8}?"
+    + _CODE_DIGITS
+    + _NOT_AMOUNT
+    + r"|(?:说|念|报)(?:的|是|了|:|：|\s){0,3}"
+    + _CODE_DIGITS
+    + _NOT_AMOUNT
+)
 _PASSWORD = re.compile(
-    r"(?:密码|口令|password)\s*(?:是|为|:|：|=)?\s*([A-Za-z0-9!@#$%^&*._-]{4,32})", re.I
+    r"(?:" + _kw("密码") + r"|" + _kw("口令") + r"|password)\s*(?:是|为|:|：|=)?\s*"
+    r"([A-Za-z0-9!@#$%^&*._-]{4,32})",
+    re.I,
 )
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """The text as detection reads it, and for each of its characters the original position.
+
+    NFKC (full-width digits), zero-width characters removed, traditional keywords simplified,
+    and Chinese numerals read as digits where four or more stand together ("六二二二…").
+    """
+    chars: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _ZERO_WIDTH:
+            continue
+        for c in unicodedata.normalize("NFKC", ch).translate(_TRADITIONAL):
+            chars.append(c)
+            where.append(i)
+    norm = "".join(chars)
+    norm = _NUMERAL_RUN.sub(lambda m: m.group().translate(_NUMERALS), norm)
+    return norm, where
 
 
 def luhn_ok(digits: str) -> bool:
@@ -100,8 +162,26 @@ def id_number_ok(number: str) -> bool:
     return bool(ric.calc_check_digit(number) == number[17].upper())  # it reads number[:17]
 
 
+def _kind_of(number: str) -> str | None:
+    """The kind of personal data a number is by its checksum or shape (separators removed)."""
+    if len(number) == 18 and id_number_ok(number):
+        return "id"
+    if not number.isdigit():
+        return None
+    if _PHONE_DIGITS.fullmatch(number):
+        return "phone"
+    if 13 <= len(number) <= 19 and luhn_ok(number):
+        return "card"
+    return None
+
+
 def find_sensitive(text: str) -> list[Sensitive]:
-    """Card numbers (Luhn), ID numbers (checksum), phones, codes and passwords in text."""
+    """Card numbers (Luhn), ID numbers (checksum), phones, codes and passwords in text.
+
+    Read on a normalised copy (full-width, zero-width, traditional, Chinese numerals), so
+    "6222.0212…", "驗證碼" and "六二二二…" are found; the spans are the original text's.
+    """
+    norm, where = _normalise(text)
     found: list[Sensitive] = []
     taken: list[tuple[int, int]] = []  # sorted and disjoint, so one bisect finds any overlap
 
@@ -110,47 +190,65 @@ def find_sensitive(text: str) -> list[Sensitive]:
         if (i and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
             return
         taken.insert(i, (start, end))
-        found.append(Sensitive(kind, start, end))
+        found.append(Sensitive(kind, where[start], where[end - 1] + 1))
 
-    for m in _ID.finditer(text):
-        if id_number_ok(m.group()):
-            add("id", m.start(), m.end())
-    for m in _PHONE.finditer(text):
-        add("phone", m.start(), m.end())
-    # Digit runs are read around the phones and IDs found, or "13812345678 6222 0212 …" would
-    # be one overlapping run and the card after the phone would go unredacted.
-    has_id = any(f.kind == "id" for f in found)
-    for m in _DIGIT_RUN.finditer(_masked(text, taken)):
-        if all(group in HOTLINES for group in re.split(r"[ -]", m.group())):
+    has_id = False
+    for m in _NUMBER.finditer(norm):
+        groups = [
+            (g.start() + m.start(), g.end() + m.start(), g.group().lstrip("+"))
+            for g in _GROUP.finditer(m.group())
+        ]
+        if all(g[2] in HOTLINES or _SERVICE.fullmatch(g[2]) for g in groups):
             continue  # "110 96110 12381" is a list of hotlines, not a card number
-        digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and luhn_ok(digits):
-            add("card", m.start(), m.end())
-        elif len(digits) in (15, 18) and not has_id:
-            # An ID-like number with a wrong check digit is still somebody's number.
-            add("id", m.start(), m.end())
-            has_id = True
-        elif len(digits) >= 12:
-            add("card", m.start(), m.end())
+        # The longest run of groups that is a number of a known kind, from left to right:
+        # "13812345678 6222 0212 …" is a phone and then a card, not one long number.
+        i, rest = 0, []
+        while i < len(groups):
+            for j in range(len(groups), i, -1):
+                kind = _kind_of("".join(g[2] for g in groups[i:j]))
+                if kind:
+                    break
+            else:
+                rest.append(groups[i])
+                i += 1
+                continue
+            has_id = _fallback(rest, m.group(), add, has_id)
+            add(kind, groups[i][0], groups[j - 1][1])
+            has_id |= kind == "id"
+            i, rest = j, []
+        has_id = _fallback(rest, m.group(), add, has_id)
     # The whole password before the digits in it: "密码 Ab1234cd" must not leave "Ab…cd".
-    for m in _PASSWORD.finditer(text):
+    for m in _PASSWORD.finditer(norm):
         add("password", m.start(1), m.end(1))
     for pattern in (_CODE, _CODE_AFTER, _SMS_NUMBER):
-        for m in pattern.finditer(text):
-            if m.group(1) not in HOTLINES:
-                kind = "password" if "密码" in m.group(0) else "code"
-                add(kind, m.start(1), m.end(1))
+        for m in pattern.finditer(norm):
+            group = next(g for g in range(1, (m.lastindex or 1) + 1) if m.group(g))
+            if re.sub(r"\D", "", m.group(group)) not in HOTLINES:
+                kind = "password" if "密" in m.group(0) and "码" in m.group(0) else "code"
+                add(kind, m.start(group), m.end(group))
     return sorted(found, key=lambda s: s.start)
 
 
-def _masked(text: str, spans: list[tuple[int, int]]) -> str:
-    """The text with the characters of the (sorted, disjoint) spans blanked out, offsets kept."""
-    out, last = [], 0
-    for start, end in spans:
-        out += [text[last:start], "\0" * (end - start)]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+def _fallback(
+    rest: list[tuple[int, int, str]],
+    number: str,
+    add: Callable[[str, int, int], None],
+    has_id: bool,
+) -> bool:
+    """Groups no checksum claimed: a long enough number is still somebody's card or ID."""
+    if not rest:
+        return has_id
+    digits = "".join(g[2] for g in rest)
+    # Amounts listed with commas ("5000, 6000, 7000") are not a card: only plain groups count.
+    if re.search(r"[,/\n、]", number):
+        return has_id
+    if len(digits) in (15, 18) and not has_id:
+        # An ID-like number with a wrong check digit is still somebody's number.
+        add("id", rest[0][0], rest[-1][1])
+        return True
+    if len(digits) >= 12:
+        add("card", rest[0][0], rest[-1][1])
+    return has_id
 
 
 def redact(text: str, found: list[Sensitive] | None = None) -> str:
