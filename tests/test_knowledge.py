@@ -13,7 +13,7 @@ import pytest
 from helpers import KNOWLEDGE, LESSON, ROOT, TINY, make_settings, write_lesson
 
 from bot.cli import main
-from bot.knowledge.lessons import scan_knowledge
+from bot.knowledge.lessons import parse_sections, scan_knowledge
 from bot.search.live import LiveIndex
 from bot.search.retrieve import Retriever
 from bot.search.store import IndexStore
@@ -424,3 +424,14 @@ def test_every_format_reaches_the_index(tiny_kb, tmp_path, encoder):
     ]:
         found = retriever.search(query, k=3, mode="bm25")
         assert (found[0].doc_id, found[0].section) == (doc_id, section), query
+
+
+def test_a_hash_line_inside_a_code_block_is_not_a_heading():
+    body = "## 正确做法\n1. 挂断。\n```\n# 这不是标题\n```\n## 常见问题\n### 能转吗？\n不能。\n"
+    sections = parse_sections(body)
+    assert [(s.level, s.heading) for s in sections] == [
+        (2, "正确做法"),
+        (2, "常见问题"),
+        (3, "能转吗？"),
+    ]
+    assert "# 这不是标题" in sections[0].text

@@ -20,7 +20,6 @@ OPTIONAL = ("tags", "aliases", "source", "audience", "verdict")
 # The reviewed one-line answer to "是真的吗" about the lesson's case; the first line of a verdict.
 VERDICT_MAX_CHARS = 30
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 # Documents are indexed from text; a body shorter than this says nothing a senior can use.
 MIN_BODY_CHARS = 20
 
@@ -37,6 +36,22 @@ class KnowledgeScan:
         return [p for p in self.problems if p.severity == "error"]
 
 
+def _atx_headings(body: str) -> dict[int, tuple[int, str]]:
+    """{line index: (level, text)} of the top-level `#` headings, as markdown-it reads them.
+
+    A `#` line inside a fenced code block, a list or a quote is not a heading; nor is an
+    underlined (setext) line, which course files never mean as one.
+    """
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").disable("lheading").parse(body)
+    found: dict[int, tuple[int, str]] = {}
+    for tok, inline in zip(tokens, tokens[1:], strict=False):
+        if tok.type == "heading_open" and tok.level == 0 and tok.map:
+            found[tok.map[0]] = (int(tok.tag[1]), inline.content.strip())
+    return found
+
+
 def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
     """Split Markdown text into heading sections (text before the first heading has heading '')."""
     out: list[Section] = []
@@ -49,13 +64,13 @@ def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
         if text or heading:
             out.append(Section(heading, level, tuple(h for _, h in stack), text, start))
 
+    headings = _atx_headings(body)
     for i, line in enumerate(body.splitlines()):
-        m = HEADING.match(line)
-        if not m:
+        if i not in headings:
             buf.append(line)
             continue
         flush()
-        level, heading = len(m.group(1)), m.group(2).strip()
+        level, heading = headings[i]
         stack = [(lv, h) for lv, h in stack if lv < level] + [(level, heading)]
         start, buf = first_line + i, []
     flush()
