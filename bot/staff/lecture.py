@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import random
-import re
 from dataclasses import dataclass
 
 from bot.knowledge.lessons import iter_section_items
@@ -51,17 +50,10 @@ class Outline:
         return "\n".join(lines)
 
     def to_html(self) -> str:
-        """A printable page (large print, one column) of the outline."""
-        body = []
-        for line in self.to_markdown().splitlines():
-            text = html.escape(line)
-            text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-            if line.startswith("# "):
-                body.append(f"<h1>{text[2:]}</h1>")
-            elif line.startswith("## "):
-                body.append(f"<h2>{text[3:]}</h2>")
-            elif line.strip():
-                body.append(f"<p>{text}</p>")
+        """A printable page (large print, one column) of the outline (markdown-it-py, no raw HTML)."""
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark", {"html": False}).render(self.to_markdown())
         style = (
             "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;font-size:18pt;"
             "line-height:1.6;max-width:40em;margin:2em auto;color:#111}h1{font-size:24pt}"
@@ -69,7 +61,7 @@ class Outline:
         )
         return (
             f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{html.escape(self.title)}'
-            f"</title><style>{style}</style><body>{''.join(body)}</body></html>"
+            f"</title><style>{style}</style><body>{body}</body></html>"
         )
 
 
