@@ -6,6 +6,9 @@ Layout under settings.index_dir:
     g<stamp>/            one generation (see bot.search.generation)
 An ingest copies what did not change from the live generation, embeds only changed lessons,
 writes a new generation beside it and then flips CURRENT. A killed ingest leaves CURRENT alone.
+
+Over 300 lines on purpose: the incremental build (what to reuse, what to re-embed, which broken
+file keeps its last good version) is one decision and reads best in one place.
 """
 
 from __future__ import annotations
