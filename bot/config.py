@@ -63,6 +63,21 @@ class Settings(BaseSettings):
     port: int = 7860
     admin_port: int = 7861
     admin_password: SecretStr | None = None
+    admin_host: str = Field(default="127.0.0.1", description="where the content desk listens")
+    admin_origins: str = Field(
+        default="", description="comma-separated origins the desk accepts besides its own URL"
+    )
+    admin_lockout_attempts: int = 5
+    admin_lockout_minutes: float = 15.0
+    admin_session_hours: float = 8.0
+    trusted_proxies: str = Field(
+        default="", description="comma-separated proxy addresses whose X-Forwarded-For is used"
+    )
+    rate_limit_per_ip_per_minute: int = Field(
+        default=200, description="one address (a branch's router) across all its sessions"
+    )
+    max_request_bytes: int = 256_000
+    max_message_chars: int = 2_000
     upload_max_bytes: int = 5_000_000
     rate_limit_per_minute: int = 20
     concurrency: int = 8

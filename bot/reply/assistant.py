@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
+from bot.logs import guard_logging, one_line
 from bot.records import Answer, LessonRecord, Passage, Question, Reading, Source
 from bot.reply.checks import sentences_of, unsafe_reason
 from bot.reply.classifier import ReadingModel
@@ -119,16 +120,10 @@ class Assistant:
         start = time.perf_counter()
         if not isinstance(question, Question):
             question = self.read(question)
+        # Cut before anything reads or logs it: a 2 MB history must not cost 2 MB of work or log.
+        history = earlier_turns(history, self.settings.max_question_chars)
         result = yield from self._reply(question, history)
-        log.info(
-            "kind=%s emergency=%s topic=%s confidence=%.3f ms=%.1f question=%s",
-            result.kind,
-            result.emergency,
-            result.sources[0].topic if result.sources else "-",
-            result.confidence,
-            (time.perf_counter() - start) * 1000,
-            question.whole_redacted[:120],
-        )
+        log_answer(question, result, (time.perf_counter() - start) * 1000)
         yield result
 
     # ------------------------------------------------------------ steps
@@ -428,6 +423,42 @@ def _lesson_codes(doc_id: str, sha256: str, lesson: LessonRecord) -> frozenset[s
     return cue_codes(text)
 
 
+def log_answer(question: Question, result: Answer, ms: float) -> None:
+    """Log one answer on one line: the redacted question, cut, then escaped (never the raw text)."""
+    log.info(
+        "kind=%s emergency=%s topic=%s confidence=%.3f ms=%.1f question=%s",
+        result.kind,
+        result.emergency,
+        result.sources[0].topic if result.sources else "-",
+        result.confidence,
+        ms,
+        one_line(question.whole_redacted[:120]),
+    )
+
+
+# The turns before a question that are read with it, and how much of each (before it is read).
+EARLIER_TURNS = 4
+_TURN_READ_FACTOR = 4
+
+
+def earlier_turns(history: History | None, max_chars: int) -> list[str]:
+    """The last user turns of a history as text, each cut well before reading it.
+
+    Anything malformed (not a string or a message dict, content of another shape) is skipped.
+    The cut is generous (4 x the question limit): a turn is redacted before it is cut to the
+    limit, so a number across the limit is still redacted whole.
+    """
+    if not isinstance(history, (list, tuple)):
+        return []
+    turns = []
+    for item in history[-4 * EARLIER_TURNS :]:
+        if _is_user(item):
+            text = _content(item)[: max_chars * _TURN_READ_FACTOR]
+            if text:
+                turns.append(text)
+    return turns[-EARLIER_TURNS:]
+
+
 def _is_user(item: Any) -> bool:
     return isinstance(item, str) or (isinstance(item, dict) and item.get("role") == "user")
 
@@ -436,7 +467,12 @@ def _content(item: Any) -> str:
     if isinstance(item, str):
         return item
     content = item.get("content", "")
-    return content if isinstance(content, str) else str(content)
+    if isinstance(content, list):  # Gradio keeps content as a list of typed parts
+        return "".join(
+            p if isinstance(p, str) else str(p.get("text", "")) if isinstance(p, dict) else ""
+            for p in content[:20]
+        )
+    return content if isinstance(content, str) else ""
 
 
 def build_assistant(
@@ -450,6 +486,7 @@ def build_assistant(
 
     embeddings and chat_model may be passed in to share one loaded encoder (tests, benchmarks).
     """
+    guard_logging("bot")  # one record per line, bounded, whatever a senior typed
     embeddings = embeddings or make_embeddings(settings)
     store = IndexStore(settings, embeddings)
     # The encoder's weights and jieba's dictionary load while the index opens (cold start).
