@@ -86,13 +86,13 @@ _TRADITIONAL = str.maketrans(
     "驗證碼說裡動態簡訊號銀帳戶這個給聽報條", "验证码说里动态简讯号银账户这个给听报条"
 )
 _NUMERALS = str.maketrans("零〇一二三四五六七八九幺两", "0012345678912")
-_NUMERAL_RUN = re.compile(
-    r"[零〇一二三四五六七八九幺两0-9](?:[ .,/\n-]{0,2}[零〇一二三四五六七八九幺两0-9]){3,}"
-)
 # What may stand between the digit groups of one number: "6222.0212/3456,7890", one per line.
 _SEP = r"[ \t.,/\\\n_·、|-]"
 _NUMBER = re.compile(
     r"(?<!\d)\+?\d(?:" + _SEP + r"{0,3}\d)*(?:" + _SEP + r"?[Xx](?![A-Za-z]))?(?!\d)"
+)
+_NUMERAL_RUN = re.compile(
+    r"[零〇一二三四五六七八九幺两0-9](?:" + _SEP + r"{0,3}[零〇一二三四五六七八九幺两0-9]){3,}"
 )
 _GROUP = re.compile(r"\+?\d+[Xx]?|[Xx]")
 _PHONE_DIGITS = re.compile(r"(?:86)?1[3-9]\d{9}")
