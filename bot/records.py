@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ class Answer:
     used_llm: bool = False
     passages: tuple[Passage, ...] = field(default=(), repr=False)
     reading: Reading | None = field(default=None, repr=False)
+    # The message check of a pasted message (bot.reply.scan.ScanResult), else None.
+    scan: Any = field(default=None, repr=False)
 
     def to_json(self) -> dict:
         """The answer as plain data (`python -m bot ask --json`)."""
@@ -208,6 +211,8 @@ class Answer:
         }
         if self.reading is not None:
             out["reading"] = self.reading.to_json()
+        if self.scan is not None:
+            out["scan"] = self.scan.to_json()
         return out
 
 
@@ -245,6 +250,7 @@ class Reading:
     official_warning: bool = False
     coached: bool = False
     injection: bool = False
+    pasted: bool = False  # the senior pasted a message (an SMS, a WeChat text, a caller's words)
     genuine: str = ""  # the question without an injected order ("" when nothing is left)
     channel: str = ""  # "call" | "text" | "video" | "" — how the scam reached the senior
     verdict_kind: str = ""  # scam | code | did_right | stop | official | legit | ""
@@ -279,6 +285,7 @@ class Reading:
             "official_warning": self.official_warning,
             "coached": self.coached,
             "injection": self.injection,
+            "pasted": self.pasted,
             "channel": self.channel,
             "stage_by": self.stage_by,
             "ask_by": self.ask_by,

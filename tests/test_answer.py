@@ -88,7 +88,7 @@ def ungrounded_lines(text: str, sections: list[str], titles: set[str]) -> list[s
                 bad.append(line)
             continue
         body = STEP.sub("", line, count=1)
-        body = body.removeprefix(A.ALSO_INTRO)
+        body = body.removeprefix(A.ALSO_INTRO).removeprefix(A.HELP_OTHERS_INTRO)
         if body in fixed or any(body in section for section in sections):
             continue
         bad.append(line)

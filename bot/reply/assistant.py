@@ -37,7 +37,9 @@ from bot.reply.compose import (
 )
 from bot.reply.cues import cue_codes
 from bot.reply.lines import lesson_lines
+from bot.reply.links import check_number
 from bot.reply.llm import make_chat_model
+from bot.reply.official import Official, check_official
 from bot.reply.reading import read_question
 from bot.reply.safety import (
     is_defraud_request,
@@ -45,6 +47,7 @@ from bot.reply.safety import (
     is_out_of_scope,
     read_input,
 )
+from bot.reply.scan import scan_message
 from bot.search.embeddings import Encoder, make_embeddings
 from bot.search.live import open_live_index
 from bot.search.retrieve import Retriever, load_reranker
@@ -70,6 +73,7 @@ class Assistant:
     retriever: Retriever
     chat_model: Any = None
     reading_model: ReadingModel | None = None
+    official: Official | None = None  # the reviewed official numbers and domains
     record_gaps: bool = True  # off while evaluating, so eval questions never reach the gap report
 
     # ------------------------------------------------------------ public
@@ -131,8 +135,9 @@ class Assistant:
         """The reading of a question (its stage, ask and cues), the earlier turn taken into account."""
         earlier = None
         turns = [_content(h) for h in (history or []) if _is_user(h)]
-        if turns and turns[-1]:
-            before = self.read(turns[-1])
+        turns = [t for t in turns if t][-2:]  # the last two turns: "好我打110了" follows a story
+        if turns:
+            before = self.read(" ".join(turns))
             earlier = read_question(
                 before.whole_redacted, self._vector(before.redacted), self.reading_model
             )
@@ -205,13 +210,30 @@ class Assistant:
             )
 
         used_llm = False
+        scan = None
         reply: str | None = None
         used: tuple[str, ...] = (lesson.doc_id,)
         if self.chat_model is not None and not emergency:
             reply = yield from self._llm_body(asked, lesson, passages)
             used_llm = reply is not None
         if reply is None:
-            composed = self._compose(asked, reading, lesson, second, passages, emergency)
+            message = self._pasted_message(question, reading, history)
+            scan = scan_message(message, self.official) if message and self.official else None
+            suspicious = False
+            if scan is None and self.official is not None and reading.ask == "verdict":
+                suspicious = scan_message(asked, self.official).risk == "high"
+            composed = self._compose(
+                asked,
+                reading,
+                lesson,
+                second,
+                passages,
+                emergency,
+                scan=scan,
+                message=message,
+                numbers=self._numbers(question, reading),
+                suspicious=suspicious,
+            )
             reply, used = composed.text, composed.lessons
             yield from reply.splitlines(keepends=True)
             self._note_mismatch(question, reading, composed, lesson, confidence)
@@ -226,6 +248,7 @@ class Assistant:
             used_llm=used_llm,
             passages=tuple(passages),
             reading=reading,
+            scan=scan,
         )
 
     def _compose(
@@ -236,6 +259,7 @@ class Assistant:
         second: LessonRecord | None,
         passages: list[Passage],
         emergency: bool,
+        **extra: Any,
     ) -> Composed:
         vector = self._vector(asked)
 
@@ -253,6 +277,7 @@ class Assistant:
             similarity=similarity(lesson),
             second_similarity=similarity(second),
             emergency=emergency,
+            **extra,
         )
 
     def _note_mismatch(
@@ -296,16 +321,45 @@ class Assistant:
             best = max(same_topic, key=lambda c: (len(named & lesson_codes(c)), c is top))
             if len(named & lesson_codes(best)) > len(named & lesson_codes(top)):
                 top = best
+        # A story that is over, or about someone else, names a kind of scam: its lesson teaches
+        # more than "what to do after being scammed".
+        if top.topic == "after-scam" and not reading.emergency:
+            specific = [c for c in candidates[:3] if c.topic != "after-scam"]
+            if specific:
+                top = specific[0]
         others = [c for c in candidates[:3] if c.topic != top.topic]
         return top, (others[0] if others else None)
 
     def _query(self, question: str, history: History | None) -> str:
-        """The retrieval query: a follow-up is read together with the turn before it."""
+        """The retrieval query: a follow-up is read together with the turns before it."""
         earlier = [_content(h) for h in (history or []) if _is_user(h)]
         earlier = [self.read(e).redacted for e in earlier if e]
         if earlier and (_FOLLOW_UP.search(question) or len(question) <= 10):
-            return f"{earlier[-1]} {question}"
+            before = earlier[-1] if len(earlier[-1]) > 12 else " ".join(earlier[-2:])
+            return f"{before} {question}"
         return question
+
+    def _pasted_message(self, question: Question, reading: Reading, history: History | None) -> str:
+        """The message to check: this turn's text, or the earlier turn's for "这是真的吗"."""
+        if not reading.pasted or self.official is None:
+            return ""
+        turns = [_content(h) for h in (history or []) if _is_user(h)]
+        if len(question.redacted) <= 24 and turns and turns[-1]:
+            return self.read(turns[-1]).whole_redacted
+        return question.whole_redacted
+
+    def _numbers(self, question: Question, reading: Reading) -> list[str]:
+        """Answers to "这个号码是真的吗" for the service numbers a question names."""
+        if self.official is None or reading.ask != "verdict" or reading.pasted:
+            return []
+        out = []
+        for m in _SERVICE_NUMBER.finditer(question.whole):
+            check = check_number(m.group(), self.official)
+            text = check.explain
+            if not check.known:
+                text = text.replace(check.number, "这个号码", 1)
+            out.append(text)
+        return out[:2]
 
     @staticmethod
     def _sources(passages: list[Passage], used: Sequence[str] = ()) -> tuple[Source, ...]:
@@ -375,6 +429,10 @@ def confidence_of(passages: list[Passage], query: str = "") -> float:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Numbers a senior asks about: service numbers (95588, 021-96110, 12381), +86/00 numbers.
+_SERVICE_NUMBER = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)\d[\d -]{6,16}\d|(?:0\d{2,3}-?)?9[56]\d{3,6}|1[02]\d{3,4})(?![\d])"
+)
 # Cues that say what the question is about (not "an amount" or "a relative", which any has).
 _TELLING = frozenset(
     {
@@ -515,9 +573,20 @@ def build_assistant(
         retriever,
         chat_model or make_chat_model(settings),
         reading_model=load_reading_model(embeddings.name),
+        official=_load_official(settings),
     )
 
 
+def _load_official(settings: Settings) -> Official | None:
+    """The reviewed official list from the knowledge folder (None, logged, when it is broken)."""
+    path = Path(settings.knowledge_dir) / OFFICIAL_FILE
+    official, problems = check_official(path)
+    for problem in problems:
+        log.warning("%s", problem)
+    return official
+
+
+OFFICIAL_FILE = "official.yaml"
 READING_MODEL = Path(__file__).resolve().parent.parent / "data" / "reading_model.npz"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from bot.reply.reading import rule_ask
 
 # ---------------------------------------------------------------- the fixed templates
 EMERGENCY_CARD = (
-    "先别慌，马上做这四件事：\n"
+    "先别慌，马上报警、冻结账户，做这四件事：\n"
     "1. 立刻挂断电话、关闭屏幕共享，不再按对方说的做。\n"
     "2. 拨打110报警，或拨打96110反诈专线。\n"
     "3. 打银行卡背面的官方客服电话，要求紧急止付、冻结账户。\n"
@@ -37,7 +38,9 @@ STOP_ACTIONS = {
     "transfer": "钱先别转，也别再输密码。",
     "official": "银行和反诈中心的提醒是真的，请听他们的。",
 }
-STOP_CALL = "拿不准就拨打110，或拨打96110反诈专线问一问。"
+STOP_CALL = (
+    "拿不准就拨打110，或拨打96110反诈专线问一问；已经转了钱，马上打银行卡背面的电话止付、冻结。"
+)
 DISTRESS = (
     "您先别难过，钱的事可以想办法，您的安全最要紧，您不是一个人。\n"
     "心里难受，可以拨打12356心理援助热线，有人愿意听您说。\n"
@@ -46,7 +49,7 @@ DISTRESS = (
 )
 VERDICTS = {
     "scam": "这很可能是骗局。",
-    "code": "不能给。验证码、密码谁要都不给。",
+    "code": "不能给，别念给任何人。验证码、密码谁要都不给。",
     "did_right": "您做得对。",
     "official": "这是官方的真提醒，请照着做。",
     "legit": "在银行柜台、官方App办的存款是正规业务，利率以网点公布的为准。",
@@ -110,6 +113,38 @@ class Composed:
     served: bool  # the reply gave what the stage needs (steps for done/now, a verdict, …)
 
 
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+SCAN_LEVEL = "这条消息：{risk}。"
+SCAN_MARKED = "消息原文（标了序号的地方要当心）：{text}"
+MESSAGE_SHOWN_CHARS = 300
+
+
+def scan_lines(scan: Any, message: str) -> list[str]:
+    """The message check first: its level, the message with numbered marks, each mark's reason."""
+    lines = [SCAN_LEVEL.format(risk=scan.risk_text)]
+    shown = [f for f in scan.flags if f.end <= MESSAGE_SHOWN_CHARS]
+    if shown:
+        marks: dict[int, str] = {}
+        for i, flag in enumerate(shown[: len(_CIRCLED)]):
+            marks[flag.end] = marks.get(flag.end, "") + _CIRCLED[i]
+        out, last = [], 0
+        for end in sorted(marks):
+            out += [message[last:end], f"〔{marks[end]}〕"]
+            last = end
+        out.append(message[last:MESSAGE_SHOWN_CHARS])
+        text = "".join(out).replace("\n", " ")
+        if len(message) > MESSAGE_SHOWN_CHARS:
+            text += "……"
+        lines.append(SCAN_MARKED.format(text=text))
+        for i, flag in enumerate(shown[: len(_CIRCLED)]):
+            lines.append(f"{_CIRCLED[i]} {flag.label}：{flag.explain}")
+    if scan.domains_note:
+        lines.append(scan.domains_note)
+    if scan.risk != "high":
+        lines.append(scan.advice)
+    return lines
+
+
 def head_lines(reading: Reading, *, emergency: bool) -> list[str]:
     """What goes out before any retrieval: the warm line, the emergency or stop card, refusals."""
     head: list[str] = []
@@ -150,7 +185,9 @@ def _cue_text(reading: Reading) -> str:
     return " ".join(c.text for c in reading.cues)
 
 
-def verdict_line(reading: Reading, lesson: LessonRecord, question: str) -> str:
+def verdict_line(
+    reading: Reading, lesson: LessonRecord, question: str, *, suspicious: bool = False
+) -> str:
     """The first line for a verdict question, from the reading and the lesson's reviewed verdict."""
     kind = reading.verdict_kind
     if kind in ("code", "did_right", "official"):
@@ -159,6 +196,8 @@ def verdict_line(reading: Reading, lesson: LessonRecord, question: str) -> str:
     if plain_rate and not _HIGH_PITCH.search(question):
         return VERDICTS["legit"]  # a plain rate at the bank's own counter is no scam
     verdict = lesson.verdict.strip() if lesson.verdict else ""
+    if lesson.topic in SERVICE_TOPICS and suspicious:
+        return VERDICTS["scam"]  # a scam borrowing a genuine service's name
     if verdict and usable(verdict):
         return verdict
     return "" if lesson.topic in SERVICE_TOPICS else VERDICTS["scam"]
@@ -174,8 +213,16 @@ def compose(
     similarity: np.ndarray | None = None,
     second_similarity: np.ndarray | None = None,
     emergency: bool = False,
+    scan: Any = None,
+    message: str = "",
+    numbers: Sequence[str] = (),
+    suspicious: bool = False,
 ) -> Composed:
-    """The reply body for this reading from one lesson (and one line of a second, if it helps)."""
+    """The reply body for this reading from one lesson (and one line of a second, if it helps).
+
+    scan/message: the check of a pasted message, shown first; numbers: the answers to
+    "这个号码是真的吗" (from bot.reply.links.check_number), shown first.
+    """
     more = bool(MORE.search(question))
     lines = lesson_lines(lesson)
     parts: list[str] = []
@@ -194,7 +241,20 @@ def compose(
     reminder = reminder if reminder and usable(reminder) else ""
     faq = _faq_for(lesson, passages, reading)
 
-    if emergency and stage == "done":
+    if scan is not None and not emergency:
+        parts += scan_lines(scan, message)
+        first = parts[0]
+        steps = pick(("正确做法",), {"high": 3, "medium": 2}.get(scan.risk, 1))
+        if steps:
+            parts += [STEPS_INTRO, numbered(steps)]
+        served = True
+    elif numbers and not emergency:
+        parts += list(numbers)
+        first = parts[0]
+        steps = pick(("正确做法",), 2)
+        if steps:
+            parts += [STEPS_INTRO, numbered(steps)]
+    elif emergency and stage == "done":
         after = pick(("如果已经上当",), 6 if more else 3)
         # The card already says 110 / 96110 / freeze: keep the lines that add to it for this case.
         extra = [a for a in after if _adds_to_card(a, reading)][: 4 if more else 2]
@@ -207,8 +267,12 @@ def compose(
         if steps:
             parts += [STEPS_INTRO, numbered(steps)]
     else:
-        if ask == "verdict" or reading.verdict_kind in ("official", "did_right", "code"):
-            first = verdict_line(reading, lesson, question)
+        if (
+            ask == "verdict"
+            or reading.verdict_kind in ("official", "did_right", "code")
+            or (reading.official_warning)
+        ):
+            first = verdict_line(reading, lesson, question, suspicious=suspicious)
             if first == VERDICTS["legit"]:
                 return _plain(first, lesson)
             if first:
@@ -222,15 +286,17 @@ def compose(
             if steps:
                 parts += [STEPS_INTRO, numbered(steps)]
         elif stage == "past_or_other" or ask == "help_others":
-            if stage == "past_or_other" and ask != "help_others" and _was_scammed(question):
-                parts.append(PAST_REPORT)
-            else:
-                parts.append(HELP_OTHERS_INTRO)
-            if reminder:
+            if ask == "help_others":
+                parts.append(HELP_OTHERS_INTRO + (reminder or lesson.verdict))
+            elif faq:
+                parts.append(faq[1])
+            elif reminder:
                 parts.append(reminder)
             why = pick(("怎么识破",), 3 if more else 2)
             if why:
-                parts.append(numbered(why))
+                parts += [FLAGS_INTRO, numbered(why)]
+            if ask != "help_others" and _was_scammed(question):
+                parts.append(PAST_REPORT)
         elif ask == "explain" or (faq is not None and ask != "how_to"):
             if faq:
                 parts.append(faq[1])
@@ -248,7 +314,9 @@ def compose(
                     parts.append(reminder)
                 steps = pick(("正确做法",), 5 if more else 4)
                 if steps:
-                    parts += [STEPS_INTRO, numbered(steps)]
+                    parts += (
+                        [numbered(steps)] if ask == "how_to" else [STEPS_INTRO, numbered(steps)]
+                    )
                 else:
                     served = False
         if more:

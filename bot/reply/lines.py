@@ -65,6 +65,18 @@ def contradicts(line: str, reading: Reading, question: str) -> bool:
     return bool(asked and said and not (asked & said))
 
 
+# What a line must do to serve a stage: stop now, repair after, or see through and check before.
+_STAGE_ACTS = {
+    "now": re.compile(
+        r"挂断|挂掉|挂了|打回|核实|问清|问本人|别转|不转|关掉|关闭|离开|退出|报警|96110|110"
+    ),
+    "done": re.compile(
+        r"报警|110|96110|冻结|止付|保留|保存|挂失|修改密码|改密码|卸载|删除|派出所|客服电话"
+    ),
+    "ahead": re.compile(r"核实|打回|老号码|不点|不转|不给|不下载|挂断|问家人|商量|官方"),
+}
+
+
 def rank_lines(
     lines: Sequence[LessonLine],
     reading: Reading,
@@ -85,6 +97,9 @@ def rank_lines(
             score += float(similarity[i])
         if line.section in prefer:
             score += 0.15 * (len(prefer) - list(prefer).index(line.section))
+        acts = _STAGE_ACTS.get(reading.stage)
+        if acts is not None and acts.search(line.text):
+            score += 0.2
         score -= 0.01 * line.position  # among equals, the lesson's own order
         scored.append((score, i, line))
     scored.sort(key=lambda t: (-t[0], t[1]))

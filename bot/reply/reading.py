@@ -156,7 +156,7 @@ _OFFICIAL_WARNING_WORDS = re.compile(
 )
 # The "official" caller asks for something no official body asks for: then it is a fake.
 _OFFICIAL_DEMAND = re.compile(
-    r"(?:让|要|叫|要求)(?:我|您|你).{0,12}(?:转|汇|打款|交|付|验证码|密码|下载|安装|共享|"
+    r"(?:让|要|叫|要求)(?:我|您|你)(?:(?!别|不|千万|勿).){0,12}?(?:转|汇|打款|交|付|验证码|密码|下载|安装|共享|"
     r"安全账户|监管账户|卡号|保密)|安全账户|监管账户|资金核查"
 )
 _COACHED = re.compile(
@@ -173,9 +173,15 @@ _GONE = re.compile(
     r"(?:念|说|报|给|交|转|付|汇|开|装|下载|点|填|输|扫|发)(?:了|过了|完了)|已经(?:念|说|报|给|交|转|付|"
     r"汇|开|装|下载|点|填|输|扫|发)"
 )
+# A message the senior pasted: a 【签名】, a link, the caller's words in quotes, or a long notice.
+_PASTED = re.compile(
+    r"【[^【】\n]{2,14}】|https?://|www\.|(?<![\w.])[a-z0-9-]+\.(?:cn|com|top|xyz|cc|vip|net)\b|"
+    r"[“\"「][^”\"」]{12,}[”\"」]|回T退订|退订回|尊敬的(?:客户|用户|会员)|【",
+    re.I,
+)
 _STILL_ON = re.compile(r"还开着|还连着|还亮着|没关|没挂|还在")
 _CHANNELS = (
-    ("video", re.compile(r"视频通话|视频电话|开视频|打视频|视频里|视频上|视频聊")),
+    ("video", re.compile(r"视频")),
     ("call", re.compile(r"电话|打来|来电|致电|接到.{0,4}电话|打给我|打我手机|通话|挂了|挂断")),
     (
         "text",
@@ -221,7 +227,7 @@ _THIRD_PARTY = re.compile(
     r"婆婆|公公|岳母|丈母娘|亲家|妹妹|姐姐|哥哥|弟弟|表[姐妹哥弟叔舅姨]|堂[姐妹哥弟]|我妈|我爸|"
     r"老妈|老爸|我老母亲|我父亲|我母亲|小区里|有个老人|有位老人|人家|别人|他们|她们|楼里|"
     r"好几个人|好多人|不少人|很多人|有人|有的人)"
-    r"[^，,。！？\s]{0,10}?(?:被骗|上当|受骗|骗了|骗走|中招|被人骗|把[^，,。]{0,8}(?:转|投|汇|给)|"
+    r"[^，,。！？\s]{0,10}?(?:被骗|上当|受骗|骗了|骗走|中招|被人骗|忽悠|被哄|被坑|把[^，,。]{0,8}(?:转|投|汇|给)|"
     r"(?:转|投|汇)(?:了|进|给|出))"
 )
 # "我妈刚给骗子转了三万": someone close, just now: their money is still leaving, it is urgent.
@@ -395,6 +401,9 @@ def read_question(
             cues = tuple(sorted({*cues, *earlier.cues}, key=lambda c: (c.start, c.code)))
 
     channel = channel_of(body) or (earlier.channel if earlier is not None else "")
+    pasted = bool(_PASTED.search(body)) or (
+        earlier is not None and earlier.pasted and len(body) <= 24 and ask == "verdict"
+    )
     reading = Reading(
         stage=stage,
         ask=ask,
@@ -403,6 +412,7 @@ def read_question(
         official_warning=official is not None,
         coached=coached is not None,
         injection=injection,
+        pasted=pasted,
         genuine=genuine if injection else "",
         channel=channel,
         spans=tuple(spans),
@@ -421,10 +431,10 @@ def _with_verdict(reading: Reading, text: str) -> Reading:
     kind = ""
     if reading.official_warning:
         kind = "official"
+    elif _DID_RIGHT.search(text) and not reading.emergency:
+        kind = "did_right"
     elif reading.stage == "now":
         kind = "stop"
-    elif _DID_RIGHT.search(text):
-        kind = "did_right"
     elif _CODE_ASK.search(text):
         kind = "code"
     elif reading.ask == "verdict":
