@@ -152,7 +152,7 @@ _OFFICIAL = re.compile(
 )
 _OFFICIAL_WARNING_WORDS = re.compile(
     r"预警|提醒|提示|劝阻|弹窗|风险|警惕|谨防|涉诈|可能被骗|正在被骗|诈骗电话|不要转|别转|"
-    r"暂停|核实|回访|劝"
+    r"暂停|停止|核实|回访|劝|诈骗分子|被骗"
 )
 # The "official" caller asks for something no official body asks for: then it is a fake.
 _OFFICIAL_DEMAND = re.compile(
