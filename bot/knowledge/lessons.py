@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,10 @@ VERDICT_MAX_CHARS = 30
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 # Documents are indexed from text; a body shorter than this says nothing a senior can use.
 MIN_BODY_CHARS = 20
+# Checks every line a senior may read: given (section, text) pairs, says why each must not reach
+# a senior (None when it may). The composition root passes bot.reply.linecheck's checker in, so
+# this layer never imports the reply layer; without one, lines are not checked.
+LineCheck = Callable[[Sequence[tuple[str, str]]], Sequence[str | None]]
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
     return tuple(out)
 
 
-def scan_knowledge(root: Path) -> KnowledgeScan:
+def scan_knowledge(root: Path, check: LineCheck | None = None) -> KnowledgeScan:
     """Read every course file under root; a bad file is reported and skipped, never fatal."""
     root = Path(root)
     if not root.is_dir():
@@ -100,7 +104,7 @@ def scan_knowledge(root: Path) -> KnowledgeScan:
         if path.suffix.lower() not in SUFFIXES:
             problems.append(Problem(rel, 0, f"unsupported file type {path.suffix!r}", "warning"))
             continue
-        lesson, found = read_course_file(path, rel)
+        lesson, found = read_course_file(path, rel, check)
         problems.extend(found)
         if lesson is not None:
             lessons.append(lesson)
@@ -128,7 +132,9 @@ def _drop_duplicates(lessons: list[Lesson]) -> tuple[list[Lesson], list[Problem]
     return list(seen.values()), problems
 
 
-def read_course_file(path: Path, rel: str) -> tuple[Lesson | None, list[Problem]]:
+def read_course_file(
+    path: Path, rel: str, check: LineCheck | None = None
+) -> tuple[Lesson | None, list[Problem]]:
     """Read one course file; returns the lesson (None if unusable) and what was wrong with it."""
     try:
         raw = path.read_bytes()
@@ -146,7 +152,10 @@ def read_course_file(path: Path, rel: str) -> tuple[Lesson | None, list[Problem]
             if meta is None:
                 return None, problems
             digest = hashlib.sha256(raw).hexdigest()
-            return _build(meta, meta_line, body, body_line, rel, digest, problems, strict=True)
+            lesson, problems = _build(
+                meta, meta_line, body, body_line, rel, digest, problems, strict=True
+            )
+            return _checked(lesson, problems, check, meta_line)
         body = text
     else:
         try:
@@ -168,9 +177,48 @@ def read_course_file(path: Path, rel: str) -> tuple[Lesson | None, list[Problem]
     if meta is None:
         return None, problems
     digest = hashlib.sha256(raw + b"\0" + side_text.encode()).hexdigest()
-    return _build(
-        meta, _LineMap(side_text, 1, side_rel), body, 1, rel, digest, problems, strict=False
-    )
+    where = _LineMap(side_text, 1, side_rel)
+    lesson, problems = _build(meta, where, body, 1, rel, digest, problems, strict=False)
+    return _checked(lesson, problems, check, where)
+
+
+def _checked(
+    lesson: Lesson | None, problems: list[Problem], check: LineCheck | None, where: _LineMap
+) -> tuple[Lesson | None, list[Problem]]:
+    """The lesson kept out (None) when a line of it must not reach a senior; one error a line."""
+    if lesson is None or check is None:
+        return lesson, problems
+    lines = lesson_text_lines(lesson)
+    found = [
+        Problem(lesson.source_file, n, f"harmful line ({reason}): {text[:40]}")
+        for (n, _, text), reason in zip(lines, check([(s, t) for _, s, t in lines]), strict=True)
+        if reason
+    ]
+    if lesson.verdict:
+        (reason,) = check([("", lesson.verdict)])
+        if reason:
+            found.append(
+                Problem(where.rel, where.line_of("verdict"), f"harmful verdict ({reason})")
+            )
+    return (None, problems + found) if found else (lesson, problems)
+
+
+def lesson_text_lines(lesson: Lesson) -> list[tuple[int, str, str]]:
+    """(line number, level-2 section, text) of every non-empty body line, list markers removed."""
+    out = []
+    section = ""
+    headings = _atx_headings(lesson.body)
+    for i, line in enumerate(lesson.body.splitlines()):
+        level, heading = headings.get(i, (0, ""))
+        if level and level <= 2:
+            section = heading
+        text = heading if level else _MARKER.sub("", line).strip()
+        if text:
+            out.append((lesson.body_line + i, section, text))
+    return out
+
+
+_MARKER = re.compile(r"^\s*(?:\d+[.、）)]|[-*•>])\s*")
 
 
 def _decode(raw: bytes, rel: str) -> tuple[str, Problem | None]:
