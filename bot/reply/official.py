@@ -115,14 +115,23 @@ class Official:
                     best = (len(d), org)
         return best[1] if best else None
 
-    def sender(self, signature: str) -> Organisation | None:
+    def sender(self, signature: str, min_len: int = 1) -> Organisation | None:
         """The organisation a 【签名】 names (longest matching name or alias), if any."""
-        best: tuple[int, Organisation] | None = None
-        for org in self.organisations:
-            for name in (org.name, *org.aliases, *org.numbers):
-                if name and name in signature and (best is None or len(name) > best[0]):
-                    best = (len(name), org)
-        return best[1] if best else None
+        names = self.cache.get("names")
+        if not isinstance(names, tuple):
+            by_name: dict[str, Organisation] = {}
+            for org in self.organisations:
+                for name in (org.name, *org.aliases, *org.numbers):
+                    by_name.setdefault(name, org)
+            ordered = sorted(by_name, key=len, reverse=True)
+            names = self.cache["names"] = (re.compile("|".join(map(re.escape, ordered))), by_name)
+        regex, by_name = names
+        best = max(
+            (m.group() for m in regex.finditer(signature) if len(m.group()) >= min_len),
+            key=len,
+            default="",
+        )
+        return by_name[best] if best else None
 
     def pattern(self, code: str) -> Pattern | None:
         """The spoofing pattern with this code, if the file has it."""

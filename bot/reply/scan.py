@@ -3,11 +3,14 @@
 Built on the cue lexicon (bot/reply/cues.py says what a message *names*); this module decides
 what the words around a cue mean (a request, a warning, a done notice) and adds what only a
 message has: its 【签名】, its links and numbers checked against the official list
-(knowledge/official.yaml), and the combinations that make a scam (an authority who turns to
-money, a prize never entered, a loan that needs a fee first).
+(knowledge/official.yaml), the phrasing of bot/reply/scan_words.py, and the combinations that
+make a scam (an authority who turns to money, a prize that needs a fee, a refund that needs a
+transfer).
 
-The level is a weighted sum of distinct flags (rules below); `high` at WEIGHT_HIGH, `medium`
-at 1, otherwise `low`. Never "safe": a low reading still says how to check.
+The level is the sum of the weights of the distinct flags: `high` from WEIGHT_HIGH, `medium`
+from 1, otherwise `low`; never "safe": a low reading still says how to check. A weight-3 flag is
+high alone (a safe account, a look-alike domain, a request for a code); weaker ones need
+company, and the combinations below raise a flag's weight only when both parts are present.
 """
 
 from __future__ import annotations
@@ -17,66 +20,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.reply import scan_words as w
 from bot.reply.cues import Cue, find_cues
 from bot.reply.links import Link, NumberCheck, check_number, find_links, fold
 from bot.reply.official import NOTE, Official, Organisation
+from bot.reply.scan_words import ADVICE, EXPLAIN, LABELS, RISK_TEXT
 
-__all__ = ["Flag", "ScanResult", "check_number", "scan_message", "NumberCheck", "Link"]
+__all__ = ["Flag", "Link", "NumberCheck", "ScanResult", "check_number", "scan_message"]
 
 WEIGHT_HIGH = 3
-RISK_TEXT = {
-    "high": "很可能是骗局",
-    "medium": "有可疑之处，先核实",
-    "low": "没发现常见的骗局特征",
-}
-ADVICE = (
-    "办业务只用官方App或银行卡背面的电话，不点短信里的链接；拿不准就打 96110 或问网点工作人员。"
-)
-
-LABELS = {
-    "link_lookalike": "仿冒网址",
-    "link_unknown": "陌生链接",
-    "link_short": "短链接",
-    "qr_code": "让您扫码",
-    "deadline_threat": "催促或威胁",
-    "secrecy": "要求保密",
-    "fee_first": "先交钱",
-    "safe_account": "安全账户",
-    "asks_credentials": "索要验证码、密码或卡号",
-    "remote_control": "屏幕共享或下载App",
-    "channel_move": "换地方私聊",
-    "too_good": "回报好得不真实",
-    "prize": "没参加的中奖",
-    "authority_money": "自称有身份的人要钱",
-    "new_number": "说换了号码",
-    "refund_offer": "主动退款理赔",
-    "loan_credit": "贷款、征信",
-    "asks_money": "要您转账付款",
-    "callback_unknown": "让您联系陌生号码",
-    "gambling": "赌博平台",
-}
-EXPLAIN = {
-    "link_lookalike": "这个网址借用了{who}的名字，却不是它的官方网址，是典型的钓鱼网站。",
-    "link_unknown": "这个网址不是{who}的官方网址，点开填信息可能被盗刷。",
-    "link_short": "短链接看不出真正打开哪个网站，可能是钓鱼网站。",
-    "qr_code": "陌生消息里的二维码可能是付款码或钓鱼网站，扫了就可能被骗。",
-    "deadline_threat": "用冻结、停用、限时来吓人、催人，是不让您停下来核实。",
-    "secrecy": "让您瞒着家人和银行，是怕有人提醒您这是骗局。",
-    "fee_first": "先交保证金、手续费、解冻费才给钱或办事的，都是骗局。",
-    "safe_account": "公检法和银行没有“安全账户”，让您把钱转进去的一定是骗子。",
-    "asks_credentials": "验证码、密码、卡号和刷脸是账户的钥匙，正规机构不会向您索要。",
-    "remote_control": "屏幕共享、会议软件和陌生App能让对方看到或操控您的手机。",
-    "channel_move": "让您加QQ、加微信、换个App私聊，是为了躲开平台的提醒和监管。",
-    "too_good": "稳赚不赔、日赚几百、刷单返利，都是先给甜头再骗大钱。",
-    "prize": "没参加的抽奖不会中奖，领奖要先交钱或填信息的是骗局。",
-    "authority_money": "自称{who}的人开口要钱，要先用原来知道的号码或当面核实。",
-    "new_number": "说换了号码的“熟人”，一定要打原来的号码核实是不是本人。",
-    "refund_offer": "主动找您退款、理赔、补偿的，多半是冒充客服的骗子。",
-    "loan_credit": "征信不能花钱修复，校园贷不用注销，先交费才放款的贷款都是骗局。",
-    "asks_money": "对方要您转账付款，先停一停，用原来知道的号码或当面核实。",
-    "callback_unknown": "这个号码不在官方号码里，先打卡背面或官网上的号码核实。",
-    "gambling": "网络赌博先让您小赢，再让您越投越多，钱取不出来。",
-}
 
 
 @dataclass(frozen=True)
@@ -150,97 +102,6 @@ class ScanResult:
         }
 
 
-# ---------------------------------------------------------------- the words around a cue
-
-_CLAUSE = re.compile(r"[，,。！？!?；;\n]|\s{2,}")
-# A clause that warns about the thing instead of asking for it ("凡是要求转账的都是诈骗").
-_WARNING = re.compile(
-    r"诈骗|骗子|骗局|谨防|警惕|防骗|防范|凡是|一律|切勿|请勿|千万不要|千万别|不要轻信|"
-    r"(?:不会|绝不会|从不|均不会|不得|不存在|没有)(?:以任何|通过|主动|要求|让|向|索要|私下)|"
-    r"识破|骗术|提醒您?[:：]"
-)
-# Right before a cue in its clause: the cue is denied ("切勿告知", "不会冻结", "停止转账").
-_NEGATION = re.compile(
-    r"(?:不要|不会|不用|不需要?|无需|无须|不必|不得|不能|不可|勿|别|莫|没有|请勿|切勿|千万别|"
-    r"严禁|禁止|拒绝|谨防|警惕|小心|以免|避免|防止|从未|从不|绝不|并非|不是|停止|不再|不存在|并无)"
-    r"[^，,。！？!?；;\n]{0,5}$"
-)
-# Right after a cue: "二维码不扫", "链接不点", "验证码不给".
-_DENIED_AFTER = re.compile(r"\s?(?:不|别|勿|莫|绝不|从不|一律不)")
-# A request: the message asks the reader to do it.
-_REQUEST = re.compile(
-    r"(?<![申邀提敬])请|需要?|要|必须|务必|立即|马上|尽快|赶紧|赶快|先|帮我|帮忙|给我|麻烦|配合|按照|按要求|"
-    r"能不能|可不可以|可以|把|(?:您|你)$"
-)
-_GIVE = re.compile(
-    r"提供|告诉|告知|报给|报一下|报出|念给|念一下|说出|发给|发我|发过来|发一下|发送|回复|上传|"
-    r"拍照|拍一下|拍给|截图|填写|填入|填一下|输入|录入|核对|给我|验证一下"
-)
-_PAY = re.compile(
-    r"转账|转帐|转钱|转到|转给|转入|转过来|汇款|汇到|汇给|打钱|打款|打到|打给|付款|付钱|交钱|"
-    r"缴纳|缴费|交纳|支付|充值|垫付|存入|存到|转存|[转打](?=\d|[一二两三四五六七八九十几])|交(?=\d|[一二两三四五六七八九十几]|[个笔些点]|押金|保证金)"
-)
-_BORROW = re.compile(
-    r"借(?:点|些|我|一下|几|[一二两三四五六七八九十百千万\d])|周转一下|急用钱|急需|应急"
-)
-_DONE = re.compile(r"成功|已(?:经)?|原路|到账|退回至|退至|处理完")
-
-# Threats the cue lexicon leaves to the message check (on top of its deadline cues).
-_THREAT_STRONG = re.compile(
-    r"(?:即将|将会?|自动|会)扣费|百万保障|涉嫌|违规|违法|起诉|传票|强制执行|通缉|逮捕|拘留|坐牢|判刑|"
-    r"(?:账户|账号|帐户|银行卡|信用卡|医保卡|社保卡|etc|号码|微信|支付宝)(?:已|将|存在|出现|有)?(?:异常|被盗|风险|违规|冻结|停用|注销|封)"
-)
-_THREAT_WEAK = re.compile(r"停电|停气|停水|扣费|清零|罚款|影响[^，。！？\n]{0,4}征信|黑名单|限制")
-_LOAN_WEAK = frozenset({"信用卡", "分期", "额度", "办卡", "提额"})
-_STRONG_DEADLINE = frozenset({"冻结", "停用", "注销", "作废", "失效", "封号"})
-
-_STRONG_FEE = re.compile(r"解冻费|激活费|刷流水|解封费|认证费|通道费|保证金|入会费|验资")
-_FREE = re.compile(r"免|(?<![\d.,])0(?:\.0+)?元|零元|全免|不收|无需|无须|不需")
-
-_WIN = frozenset({"中奖", "幸运观众", "幸运用户", "抽中", "奖品", "奖金", "大奖", "领奖", "兑奖"})
-_POINTS = frozenset({"积分兑换", "积分清零"})
-_TOO_GOOD_STRONG = re.compile(
-    r"稳赚|包赚|日赚|躺赚|翻倍|内幕|一本万利|稳赚不赔|高回报|高收益|高息|保本高|零风险|无风险|"
-    r"刷单|做任务|点赞[^，。！？\n]{0,4}(?:赚|元|佣金)|日结|抢单|垫付|兼职[^，。！？\n]{0,6}(?:日|元|赚|佣金)|"
-    r"月入[^，。！？\n]{0,3}(?:\d|[一二三四五六七八九十几]|过万)|日入|回报率|带单|老师带|荐股|牛股|涨停"
-)
-_TOO_GOOD_WEAK = frozenset({"返利", "佣金", "提成", "返现", "保本"})
-_GAMBLING = re.compile(
-    r"博彩|彩金|百家乐|真人娱乐|真人视讯|棋牌|电子游艺|体育投注|首存|首充|存送|注册送|"
-    r"(?:彩票|娱乐|游戏)平台|澳门[^，。！？\n]{0,6}(?:赌|娱乐|官网|线上)|威尼斯人|葡京|下注|赔率|"
-    r"(?:北京赛车|时时彩|快三|六合彩)"
-)
-_LOAN_STRONG = re.compile(
-    r"无抵押|秒批|秒到|秒下|黑户|不看征信|免审|包过|下款|放款快|备用金|低息|免息|无视征信|"
-    r"当天放款|极速放款|代办信用卡|大额信用卡|办理信用卡"
-)
-_CREDIT_REPAIR = re.compile(
-    r"(?:征信|信用)[^，。！？\n]{0,4}(?:修复|洗白|消除|删除|铲除|优化|逾期记录)|"
-    r"(?:修复|洗白|消除|删除)[^，。！？\n]{0,4}(?:征信|不良记录|逾期)|"
-    r"注销[^，。！？\n]{0,6}(?:校园贷|学生贷|贷款|网贷|账户)|校园贷|学生贷"
-)
-_POLICE = re.compile(r"公安|警察|民警|警官|派出所|刑警|公检法|检察院|检察官|法院|法官")
-_ACCUSED = re.compile(r"涉嫌|洗钱|涉案|通缉|逮捕|拘留|立案|犯罪|传唤")
-_ACCUSED_EXPLAIN = "公检法不会打电话、发消息说您涉嫌犯罪，更不会让您配合“核查资金”。"
-_REMOTE_WORDS = re.compile(r"屏幕|桌面|控制|协助|手机|画面")
-_OFFICIAL_APP = re.compile(
-    r"国家反诈中心|反诈|官方|官网|应用商店|应用市场|手机银行|掌上12333|随申办|网上国网|国务院客户端|"
-    r"个人所得税|12306|学习强国|电子社保卡|国家医保服务平台"
-)
-# Of the broad cues, only the persona counts ("客服", not "淘宝"; "柜员", not "银行").
-_PERSONA = {"customer_service": ("客服", "售后"), "bank_staff": ("柜员", "大堂经理", "工作人员")}
-_EXTRA_AUTHORITY = re.compile(
-    r"工作人员|专员|经理|客服|检察官|警官|民警|(?:医保|社保|人社|税务|市场监管|卫健|民政)(?:局|中心)"
-)
-_CALL = re.compile(
-    r"(?:致电|拨打|回电|电话|热线|联系|咨询|来电|客服|加微信|微信号|vx|qq|扣扣|热线)[^\d\n]{0,6}?"
-    r"((?:\+|00)?\d[\d\- ]{3,16}\d)"
-)
-_SIGNATURE = re.compile(
-    r"^\s*[【\[]([^【】\[\]\n]{2,24})[】\]]|[【\[]([^【】\[\]\n]{2,24})[】\]]\s*$"
-)
-
-
 @dataclass
 class _Context:
     """What one scan knows about its text (built once, used by every rule)."""
@@ -251,6 +112,8 @@ class _Context:
     clause_ends: list[int]
     flags: dict[str, Flag] = field(default_factory=dict)
     amplifiers: set[str] = field(default_factory=set)
+    personas: list[tuple[str, int, int, str]] = field(default_factory=list)  # kind, span, text
+    signature: tuple[int, int] = (0, 0)  # the 【签名】 span: the sender, not a persona
 
     def clause(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.clause_ends, pos)
@@ -269,9 +132,16 @@ class _Context:
     def warned(self, start: int, end: int | None = None) -> bool:
         """The clause of this position warns about the thing, or the words around deny it."""
         lo, hi = self.clause(start)
-        if _WARNING.search(self.folded, lo, hi) or _NEGATION.search(self.before(start)):
+        f = self.folded
+        if w.WARNING.search(f, lo, hi) or w.PROHIBITION.match(f, lo):
             return True
-        return end is not None and bool(_DENIED_AFTER.match(self.after(end, 4)))
+        colon = w.COLON.search(f, lo, start)
+        if colon and w.PROHIBITION.match(f, colon.end()):
+            return True
+        before = w.QUESTION_FORMS.sub(lambda m: "_" * len(m.group()), self.before(start))
+        if w.NEGATION.search(before):
+            return True
+        return end is not None and bool(w.DENIED_AFTER.match(self.after(end, 4)))
 
     def add(
         self,
@@ -285,7 +155,7 @@ class _Context:
     ) -> None:
         """Raise a flag (a stronger find of the same code replaces a weaker one).
 
-        An amplifier ("到期", "信用卡") is named in many genuine notices: it counts only when
+        An amplifier ("到期", "限时") is named in many genuine notices: it counts only when
         another flag is raised too, and a find that is not an amplifier replaces it.
         """
         if not (0 <= start < end <= len(self.text)):
@@ -304,21 +174,35 @@ class _Context:
         label = LABELS[code]
         self.flags[code] = Flag(code, label, self.text[start:end], start, end, explain, weight)
 
-    def of(self, *codes: str) -> list[Cue]:
-        return [c for c in self.cues if c.code in codes]
+    def raise_to(self, code: str, weight: int, explain: str = "") -> None:
+        """Give an existing flag at least this weight (a combination made it worse)."""
+        flag = self.flags.get(code)
+        if flag is not None and flag.weight < weight and code not in self.amplifiers:
+            self.amplifiers.discard(code)
+            self.flags[code] = Flag(
+                code, flag.label, flag.evidence, flag.start, flag.end,
+                explain or flag.explain, weight,
+            )  # fmt: skip
+
+    def strong(self, code: str) -> bool:
+        """The flag is raised by more than an amplifier."""
+        return code in self.flags and code not in self.amplifiers
 
 
 def scan_message(text: str, official: Official) -> ScanResult:
     """The risk reading of one message: level, red flags with spans, sender, links and numbers."""
     text = text or ""
     folded = fold(text)
-    ends = [m.start() for m in _CLAUSE.finditer(folded)]
+    ends = [m.start() for m in w.CLAUSE.finditer(folded)]
     ctx = _Context(text, folded, find_cues(folded), ends)
-    sender, org = _sender(folded, official)
+    sender, org, ctx.signature = _sender(folded, official)
     links = find_links(folded, official)
     _link_flags(ctx, links, org)
     numbers = _number_flags(ctx, official, org)
     _cue_flags(ctx)
+    _phrase_flags(ctx)
+    _money_flags(ctx)
+    _find_personas(ctx)
     _combinations(ctx)
     if set(ctx.flags) <= ctx.amplifiers:
         ctx.flags.clear()  # only words that genuine notices use too
@@ -338,27 +222,13 @@ def scan_message(text: str, official: Official) -> ScanResult:
     )
 
 
-def _sender(folded: str, official: Official) -> tuple[str, Organisation | None]:
-    m = _SIGNATURE.search(folded[:40]) or _SIGNATURE.search(folded[-40:])
+def _sender(folded: str, official: Official) -> tuple[str, Organisation | None, tuple[int, int]]:
+    m = w.SIGNATURE.search(folded[:40]) or w.SIGNATURE.search(folded, max(0, len(folded) - 40))
     if m:
         signature = (m.group(1) or m.group(2)).strip()
-        return signature, official.sender(signature)
+        return signature, official.sender(signature), (m.start(), m.end())
     # no signature: a full name in the opening words ("尊敬的工商银行客户")
-    head = folded[:60]
-    best: tuple[int, Organisation] | None = None
-    for org in official.organisations:
-        for name in (org.name, *org.aliases):
-            if len(name) >= 3 and name in head and (best is None or len(name) > best[0]):
-                best = (len(name), org)
-    return "", best[1] if best else None
-
-
-# Top-level domains that cost almost nothing and that brands seldom use for their notices.
-_RISKY_TLD = frozenset(
-    {"top", "xyz", "vip", "cc", "icu", "tk", "ml", "ga", "gq", "cf", "pw", "club", "wang", "shop",
-     "site", "online", "live", "link", "fun", "ink", "bid", "loan", "win", "men", "ltd", "work",
-     "rest", "buzz", "cyou", "sbs", "cfd", "bond", "monster"}
-)  # fmt: skip
+    return "", official.sender(folded[:60], min_len=3), (0, 0)
 
 
 def _link_flags(ctx: _Context, links: Iterable[Link], org: Organisation | None) -> None:
@@ -372,26 +242,24 @@ def _link_flags(ctx: _Context, links: Iterable[Link], org: Organisation | None) 
         else:
             tld = link.host.rsplit(".", 1)[-1]
             claimed = org is not None and org.kind != "hotline"
-            weight = 2 if (link.status == "ip" or tld in _RISKY_TLD or claimed) else 1
-            ctx.add(
-                "link_unknown", link.start, link.end, weight, org.name if claimed and org else ""
-            )
+            weight = 2 if (link.status == "ip" or tld in w.RISKY_TLD or claimed) else 1
+            who = org.name if claimed and org else ""
+            ctx.add("link_unknown", link.start, link.end, weight, who)
 
 
 def _number_flags(
     ctx: _Context, official: Official, org: Organisation | None
 ) -> tuple[NumberCheck, ...]:
     checks = []
-    for m in _CALL.finditer(ctx.folded):
+    for m in w.CALL.finditer(ctx.folded):
         number = m.group(1).strip()
         check = check_number(number, official)
         checks.append(check)
         if check.known or len(check.digits) < 5 or ctx.warned(m.start(1)):
             continue
         claimed = org is not None and org.kind != "hotline"
-        weight = 2 if claimed else 1
-        if check.pattern in ("international_authority", "lookalike_service"):
-            weight = 2
+        spoofed = check.pattern in ("international_authority", "lookalike_service")
+        weight = 2 if claimed or spoofed else 1
         ctx.add("callback_unknown", m.start(1), m.start(1) + len(number), weight)
     return tuple(checks)
 
@@ -409,14 +277,16 @@ _CREDENTIALS = ("code", "password", "card_number", "id_card", "face")
 
 def _cue_flags(ctx: _Context) -> None:
     f = ctx.folded
-    for cue in ctx.cues:
+    cues = list(ctx.cues)
+    cues += [Cue("code", m.start(), m.end(), m.group()) for m in w.CODE_WORDS.finditer(f)]
+    for cue in cues:
         code, s, e, word = cue.code, cue.start, cue.end, cue.text
         if code in _CREDENTIALS:
             if _asks_for(ctx, cue):
                 ctx.add("asks_credentials", s, e, 2 if code == "face" else 3)
             continue
         if code == "fee":
-            _fee(ctx, cue)
+            _fee(ctx, s, e, word)
             continue
         if code == "secrecy":
             _secrecy(ctx, cue)
@@ -427,155 +297,189 @@ def _cue_flags(ctx: _Context) -> None:
             flag, weight = _SIMPLE[code]
             ctx.add(flag, s, e, weight)
         elif code == "screen_share":
-            if word not in ("共享", "远程") or _REMOTE_WORDS.search(f, max(0, s - 4), e + 4):
+            if word not in ("共享", "远程") or w.REMOTE_WORDS.search(f, max(0, s - 4), e + 4):
                 ctx.add("remote_control", s, e, 3)
         elif code == "download":
             lo, hi = ctx.clause(s)
             if (word.startswith(("下载", "安装", "装")) or word == "apk") and not (
-                _OFFICIAL_APP.search(f, lo, hi)
+                w.OFFICIAL_APP.search(f, lo, hi)
             ):
                 ctx.add("remote_control", s, e, 1)
         elif code == "refund":
             lo, hi = ctx.clause(s)
-            if not _DONE.search(f, lo, hi):  # "退款已原路退回" is a notice, not an offer
+            if not w.DONE.search(f, lo, hi):  # "退款已原路退回" is a notice, not an offer
                 ctx.add("refund_offer", s, e, 2)
         elif code == "prize":
-            if word in _WIN or word in _POINTS:
-                ctx.add("prize", s, e, 2 if word in _WIN else 1)
-        elif code == "deadline":
-            weight = 2 if word in _STRONG_DEADLINE else 1
-            ctx.add("deadline_threat", s, e, weight, amplifier=weight == 1)
+            if word in w.WIN or word in w.POINTS:
+                ctx.add("prize", s, e, 2 if word in w.WIN else 1)
         elif code == "loan":
-            ctx.add("loan_credit", s, e, 1, amplifier=word in _LOAN_WEAK)
-        elif code == "high_return" and word in _TOO_GOOD_WEAK:
+            ctx.add("loan_credit", s, e, 1, amplifier=word in w.LOAN_WEAK)
+        elif code == "deadline":
+            weight = 2 if word in w.STRONG_DEADLINE else 1
+            ctx.add("deadline_threat", s, e, weight, amplifier=weight == 1)
+        elif code == "high_return" and word in w.TOO_GOOD_WEAK:
             ctx.add("too_good", s, e, 1)
-    _patterns(ctx)
 
 
-def _patterns(ctx: _Context) -> None:
-    """The flags whose words the cue lexicon does not name (threats, gambling, task scams)."""
+def _phrase_flags(ctx: _Context) -> None:
+    """The phrasing the cue lexicon has no code for (threats, miracle cures, isolation…)."""
     f = ctx.folded
-    for regex, code, weight in (
-        (_THREAT_STRONG, "deadline_threat", 2),
-        (_THREAT_WEAK, "deadline_threat", 1),
-        (_TOO_GOOD_STRONG, "too_good", 2),
-        (_GAMBLING, "gambling", 3),
-        (_LOAN_STRONG, "loan_credit", 2),
-        (_CREDIT_REPAIR, "loan_credit", 3),
-    ):
+    for code, regex, weight, amplifier in w.PHRASES:
         for m in regex.finditer(f):
-            if not ctx.warned(m.start()):
-                ctx.add(code, m.start(), m.end(), weight)
+            if code == "secrecy":  # "不要挂断", "别声张" are negative words themselves
+                lo, hi = ctx.clause(m.start())
+                if not re.search(r"诈骗|骗", f[lo:hi]):
+                    ctx.add(code, m.start(), m.end(), weight)
+                    break
+            elif not ctx.warned(m.start(), m.end()):
+                ctx.add(code, m.start(), m.end(), weight, amplifier=amplifier)
                 break
-    for m in _BORROW.finditer(f):
-        if not ctx.warned(m.start()):
-            ctx.add("asks_money", m.start(), m.end(), 1)
+    if len({m.group() for m in w.LOAN_STRONG.finditer(f)}) >= 2:
+        ctx.raise_to("loan_credit", 3)  # "无抵押、秒批秒到": a loan ad made for the desperate
+    for m in w.FREE_MONEY.finditer(f):
+        lo, hi = ctx.clause(m.start())
+        if not ctx.warned(m.start()) and not w.DONE.search(f, lo, hi):
+            ctx.add("prize", m.start(), m.end(), 2)
             break
-    for m in _PAY.finditer(f):
-        if _REQUEST.search(ctx.before(m.start(), 8)) and not ctx.warned(m.start()):
+    for m in w.FEE_EXTRA.finditer(f):
+        _fee(ctx, m.start(), m.end(), m.group())
+
+
+def _money_flags(ctx: _Context) -> None:
+    """The message asks the reader to pay, transfer or lend."""
+    f = ctx.folded
+    for m in w.BORROW.finditer(f):
+        if not ctx.warned(m.start()):
+            ctx.add("asks_money", m.start(), m.end(), 2 if m.group().startswith("借") else 1)
+            break
+    for m in w.PAY.finditer(f):
+        lo, hi = ctx.clause(m.start())
+        asked = (
+            w.REQUEST.search(ctx.before(m.start(), 12))
+            or w.PAY_AFTER.match(f, m.end())
+            or (m.start() == lo and not w.DONE.search(f, m.end(), hi))
+        )
+        if asked and not ctx.warned(m.start()):
             ctx.add("asks_money", m.start(), m.end(), 1)
             break
 
 
 def _asks_for(ctx: _Context, cue: Cue) -> bool:
     """The message asks the reader to give this credential (not: keep it to yourself)."""
-    lo, hi = ctx.clause(cue.start)
     f = ctx.folded
-    if _WARNING.search(f, lo, hi):
+    lo = ctx.clause(cue.start)[0]
+    if w.WARNING.search(f, lo, ctx.clause(cue.start)[1]):
         return False
-    for m in _GIVE.finditer(f, max(lo, cue.start - 12), min(hi, cue.end + 12)):
+    # the request may follow in the next clause of the sentence ("收到验证码，您念给我听")
+    sentence_end = next((m.start() for m in w.SENTENCE.finditer(f, cue.end)), len(f))
+    for m in w.GIVE.finditer(f, max(lo, cue.start - 12), min(sentence_end, cue.end + 24)):
         if cue.start <= m.start() < cue.end:
             continue  # "验证" inside 验证码
-        if cue.code == "code" and m.group() in ("输入", "填写", "填入", "录入"):
-            continue  # a genuine code text says where to type it
-        if not _NEGATION.search(ctx.before(m.start(), 8)):
+        if cue.code == "code" and m.group() in w.TYPE_IT:
+            continue
+        if w.IN_PERSON.search(ctx.before(cue.start, 8)):
+            continue
+        if m.start() > cue.end and w.WARNING.search(f, *ctx.clause(m.start())):
+            continue
+        masked = w.QUESTION_FORMS.sub(lambda q: "_" * len(q.group()), ctx.before(m.start(), 8))
+        if not w.NEGATION.search(masked):
             return True
     return False
 
 
-def _fee(ctx: _Context, cue: Cue) -> None:
-    s, e = cue.start, cue.end
-    if ctx.warned(s) or _FREE.search(ctx.before(s, 4)) or _FREE.search(ctx.after(e, 4)):
+def _fee(ctx: _Context, s: int, e: int, word: str) -> None:
+    if ctx.warned(s) or w.FREE.search(ctx.before(s, 4)) or w.FREE.search(ctx.after(e, 4)):
         return
-    if _STRONG_FEE.fullmatch(cue.text):
+    if w.STRONG_FEE.fullmatch(word):
         ctx.add("fee_first", s, e, 3)
-    elif cue.text in ("先交", "先付", "先缴") or _PAY.search(ctx.before(s, 6)):
+    elif word in ("先交", "先付", "先缴") or w.PAY_BEFORE.search(ctx.before(s, 8)):
         ctx.add("fee_first", s, e, 2)
-    elif cue.text not in ("流水", "滞纳金", "违约金"):
+    elif word not in ("流水", "滞纳金", "违约金"):
         ctx.add("fee_first", s, e, 1)
 
 
 def _secrecy(ctx: _Context, cue: Cue) -> None:
     lo, hi = ctx.clause(cue.start)
-    f = ctx.folded
     # "不要告诉他人验证码" protects a credential; "别告诉你儿子" isolates the reader
     credential = any(
         c.code in ("code", "password", "card_number", "id_card") and lo <= c.start < hi
         for c in ctx.cues
     )
-    if credential or re.search(r"诈骗|骗", f[lo:hi]):
+    if credential or re.search(r"诈骗|骗", ctx.folded[lo:hi]):
         return
     ctx.add("secrecy", cue.start, cue.end, 1 if cue.text in ("单独", "秘密") else 2)
 
 
-def _combinations(ctx: _Context) -> None:
-    """Flags that only the combination of two things in one message raises."""
-    flags = ctx.flags
-    money = flags.get("asks_money")
-    money_like = money or flags.get("fee_first") or flags.get("safe_account")
-    if money_like is not None:
-        who = _authority(ctx)
-        if who is not None:
-            ctx.add("authority_money", money_like.start, money_like.end, 3, who.text)
-        relative = ctx.of("relative")
-        if relative and ("new_number" in flags or "secrecy" in flags):
-            ctx.add("authority_money", money_like.start, money_like.end, 3, "亲友")
-    police = _persona(ctx, _POLICE)
-    accused = _ACCUSED.search(ctx.folded)
-    if police is not None and accused is not None and not ctx.warned(accused.start()):
-        ctx.add("deadline_threat", accused.start(), accused.end(), 3, explain=_ACCUSED_EXPLAIN)
-    persona = police or _authority(ctx)
-    if persona is not None:
-        for code in ("callback_unknown", "channel_move"):
-            found = flags.get(code)
-            if found is not None and found.weight < 2:
-                ctx.add(code, found.start, found.end, 2)
-    if "prize" in flags and ("fee_first" in flags or "asks_credentials" in flags):
-        # a prize that needs a fee or your details first: upgrade the prize flag
-        prize = flags["prize"]
-        ctx.add("prize", prize.start, prize.end, 3)
-    if (
-        money is not None
-        and money.weight < 2
-        and (
-            {"new_number", "channel_move", "too_good", "link_unknown", "link_short", "qr_code"}
-            & set(flags)
-        )
-    ):
-        ctx.add("asks_money", money.start, money.end, 2)
-
-
-def _persona(ctx: _Context, words: re.Pattern[str]) -> Cue | None:
+def _find_personas(ctx: _Context) -> None:
+    """Who the message claims to speak for, when it is someone the reader cannot see."""
+    lo, hi = ctx.signature
     for cue in ctx.cues:
-        if cue.code == "police" and words.fullmatch(cue.text) and not ctx.warned(cue.start):
-            return cue
-    return None
-
-
-def _authority(ctx: _Context) -> Cue | None:
-    """The person or body the message speaks for, when it is one that must never ask for money."""
-    for cue in ctx.cues:
-        if ctx.warned(cue.start):
+        if lo <= cue.start < hi:
             continue
-        if cue.code in ("police", "leader", "teacher", "classmate"):
-            return cue
-        allowed = _PERSONA.get(cue.code)
-        if allowed and any(a in cue.text for a in allowed):
-            return cue
-    m = _EXTRA_AUTHORITY.search(ctx.folded)
-    if m and not ctx.warned(m.start()):
-        return Cue("authority", m.start(), m.end(), m.group())
-    return None
+        kind = w.PERSONA_CUES.get(cue.code)
+        if kind is None and any(p in cue.text for p in w.PERSONA_WORDS.get(cue.code, ())):
+            kind = "service"
+        if kind == "official" and not w.POLICE.fullmatch(cue.text):
+            continue  # "洗钱", "案件" are police words, not a persona
+        if kind is not None and not ctx.warned(cue.start):
+            ctx.personas.append((kind, cue.start, cue.end, cue.text))
+    for m in w.SELF_INTRO.finditer(ctx.folded):
+        if not ctx.warned(m.start()):
+            kind = next(k for k, v in m.groupdict().items() if v)
+            ctx.personas.append((kind, m.start(), m.end(), m.group(kind)))
+
+
+def _combinations(ctx: _Context) -> None:
+    """Flags that only two things together in one message raise (each rule a scam pattern)."""
+    flags = ctx.flags
+    kinds = {p[0] for p in ctx.personas}
+    money = flags.get("asks_money") or flags.get("fee_first") or flags.get("safe_account")
+    pressure = {
+        "deadline_threat", "prize", "fee_first", "asks_credentials", "loan_credit", "too_good",
+        "refund_offer", "asks_money", "safe_account", "secrecy",
+    }  # fmt: skip
+    strong_pressure = {c for c in pressure if ctx.strong(c)}
+    if money is not None and ctx.personas:
+        who = ctx.personas[0][3]
+        ctx.add("authority_money", money.start, money.end, 3, who)
+    if money is not None and ("new_number" in flags or "secrecy" in flags):
+        ctx.add("authority_money", money.start, money.end, 3, "亲友")
+        ctx.raise_to("secrecy", 3)
+    accused = w.ACCUSED.search(ctx.folded)
+    if accused and "official" in kinds and not ctx.warned(accused.start()):
+        ctx.add("deadline_threat", accused.start(), accused.end(), 3, explain=w.ACCUSED_EXPLAIN)
+    if ctx.personas and ctx.strong("deadline_threat"):
+        ctx.raise_to("deadline_threat", 3)  # "我是…客服/…局的，您的账户异常"
+    if kinds & {"official", "acquaintance", "expert"}:
+        ctx.raise_to("channel_move", 3, w.PERSONA_CHANNEL_EXPLAIN)
+    if ctx.personas:
+        ctx.raise_to("channel_move", 2)
+        ctx.raise_to("callback_unknown", 2)
+        ctx.raise_to("too_good", 3)
+    if "new_number" in flags and (
+        ctx.personas or money or any(c.code == "relative" for c in ctx.cues)
+        or w.GUESS_WHO.search(ctx.folded) or w.KIN_ADDRESS.match(ctx.folded)
+    ):  # fmt: skip
+        ctx.raise_to("new_number", 3)
+    refund_with = {"asks_money", "fee_first", "asks_credentials", "remote_control", "loan_credit",
+                   "channel_move", "link_unknown", "link_short", "qr_code"}  # fmt: skip
+    if "refund_offer" in flags and (
+        refund_with & set(flags) or "service" in kinds or w.MULTIPLE.search(ctx.folded)
+    ):
+        ctx.raise_to("refund_offer", 3)
+    if "asks_money" in flags:
+        ctx.raise_to("fee_first", 2)  # a fee named and a payment asked for
+    if "prize" in flags and {"fee_first", "asks_credentials", "asks_money"} & set(flags):
+        ctx.raise_to("prize", 3)
+    if "loan_credit" in flags and {"asks_money", "fee_first"} & set(flags):
+        ctx.raise_to("loan_credit", 3)
+    if strong_pressure:
+        for code in ("link_short", "link_unknown", "qr_code", "callback_unknown"):
+            ctx.raise_to(code, 2)  # a link or a number plus pressure: the phishing formula
+    if {"new_number", "channel_move", "too_good", "link_unknown", "link_short", "qr_code"} & set(
+        flags
+    ):
+        ctx.raise_to("asks_money", 2)
 
 
 def _domains_note(links: tuple[Link, ...], org: Organisation | None) -> str:
