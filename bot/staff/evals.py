@@ -32,6 +32,12 @@ class Case:
     emergency: bool | None = None
     expect: str | None = None
     history: tuple[str, ...] = ()
+    # a practice case (模拟提问): the lesson, the trainee's answer and what a trainer decided
+    lesson: str = ""
+    practice_answer: str | None = None
+    expect_pass: bool | None = None
+    harmful: bool | None = None
+    grade: str = ""
 
 
 @dataclass
@@ -52,6 +58,13 @@ class Row:
     expect: str | None = None
     confidence: float = 0.0
     answer_checked: bool = False
+    # practice cases only (模拟提问 sets: evals/practice.jsonl)
+    practice_passed: bool | None = None
+    practice_score: float | None = None
+    harmful: bool | None = None
+    expected_pass: bool | None = None
+    expected_harmful: bool | None = None
+    grade: str = ""
 
 
 @dataclass
@@ -103,6 +116,11 @@ def load_cases(path: Path) -> list[Case]:
                     emergency=raw.get("emergency"),
                     expect=expect,
                     history=tuple(raw.get("history") or ()),
+                    lesson=str(raw.get("lesson") or ""),
+                    practice_answer=raw.get("practice_answer"),
+                    expect_pass=raw.get("expect_pass"),
+                    harmful=raw.get("harmful"),
+                    grade=str(raw.get("grade") or ""),
                 )
             )
         except (ValueError, TypeError) as exc:
@@ -341,8 +359,14 @@ def run_set(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalRun:
     """Run one set, compute its metrics and apply the gate (run.failures; empty = passed)."""
-    rows = run_cases(assistant, cases, progress=progress)
-    run = EvalRun(sets=[name], rows=rows, metrics=compute_metrics(rows))
+    if cases and all(c.practice_answer is not None for c in cases):
+        from bot.staff.practice_eval import practice_metrics, run_practice
+
+        rows = run_practice(assistant, cases, progress=progress)
+        run = EvalRun(sets=[name], rows=rows, metrics=practice_metrics(rows))
+    else:
+        rows = run_cases(assistant, cases, progress=progress)
+        run = EvalRun(sets=[name], rows=rows, metrics=compute_metrics(rows))
     failures = [f"{name}: {f}" for f in gate(run.metrics, limits or {})]
     if failures:
         failing = [r.id for r in rows if not r.passed][:15]
