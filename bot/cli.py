@@ -25,9 +25,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from bot.knowledge.lessons import scan_knowledge
+    from bot.reply.linecheck import make_line_checker
 
     settings = _settings(args)
-    scan = scan_knowledge(settings.knowledge_dir)
+    # Every line a senior may read is checked like code: harmful advice, links, unknown numbers.
+    scan = scan_knowledge(settings.knowledge_dir, make_line_checker(settings).check_lines)
     for problem in scan.problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     errors = len(scan.errors)
@@ -40,11 +42,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from bot.reply.linecheck import make_line_checker
     from bot.search.embeddings import make_embeddings
     from bot.search.store import IndexStore
 
     settings = _settings(args)
-    store = IndexStore(settings, make_embeddings(settings))
+    embeddings = make_embeddings(settings)
+    store = IndexStore(settings, embeddings, make_line_checker(settings, embeddings).check_lines)
     bar = tqdm(total=0, unit="chunk", desc="embedding", disable=args.quiet, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:

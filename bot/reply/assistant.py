@@ -36,6 +36,7 @@ from bot.reply.compose import (
     unsure_with_verdict,
 )
 from bot.reply.cues import cue_codes
+from bot.reply.linecheck import LineChecker, make_line_checker
 from bot.reply.lines import lesson_lines
 from bot.reply.links import check_number
 from bot.reply.llm import make_chat_model
@@ -74,6 +75,8 @@ class Assistant:
     chat_model: Any = None
     reading_model: ReadingModel | None = None
     official: Official | None = None  # the reviewed official numbers and domains
+    # the lesson-line checker: lines it refuses are never shown (nor indexed, see build_assistant)
+    line_checker: LineChecker | None = None
     record_gaps: bool = True  # off while evaluating, so eval questions never reach the gap report
 
     # ------------------------------------------------------------ public
@@ -277,6 +280,7 @@ class Assistant:
             similarity=similarity(lesson),
             second_similarity=similarity(second),
             emergency=emergency,
+            allow=self.line_checker.allows if self.line_checker is not None else None,
             **extra,
         )
 
@@ -393,6 +397,8 @@ class Assistant:
             for sentence in sentences_of(c if isinstance(c, str) else "" for c in chunks):
                 # a bare line break between sentences is not an empty reply
                 reason = unsafe_reason(sentence) if sentence.strip() else None
+                if reason is None and self.line_checker is not None and sentence.strip():
+                    reason = self.line_checker.rules_reason(sentence)
                 if reason:
                     raise ValueError(reason)
                 shown.append(sentence)
@@ -546,7 +552,10 @@ def build_assistant(
     """
     guard_logging("bot")  # one record per line, bounded, whatever a senior typed
     embeddings = embeddings or make_embeddings(settings)
-    store = IndexStore(settings, embeddings)
+    official = _load_official(settings)
+    # Loads nothing now: its model and vectors are read when a line is first checked.
+    line_checker = make_line_checker(settings, embeddings, official=official)
+    store = IndexStore(settings, embeddings, check=line_checker.check_lines)
     # The encoder's weights and jieba's dictionary load while the index opens (cold start).
     with ThreadPoolExecutor(max_workers=2) as pool:
         weights = pool.submit(embeddings.embed_query_vector, "预热")
@@ -573,7 +582,8 @@ def build_assistant(
         retriever,
         chat_model or make_chat_model(settings),
         reading_model=load_reading_model(embeddings.name),
-        official=_load_official(settings),
+        official=official,
+        line_checker=line_checker,
     )
 
 

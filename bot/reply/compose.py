@@ -8,8 +8,9 @@ after it are the lesson's lines that fit this question (bot/reply/lines.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -217,12 +218,16 @@ def compose(
     message: str = "",
     numbers: Sequence[str] = (),
     suspicious: bool = False,
+    allow: Callable[[str], bool] | None = None,
 ) -> Composed:
     """The reply body for this reading from one lesson (and one line of a second, if it helps).
 
     scan/message: the check of a pasted message, shown first; numbers: the answers to
-    "这个号码是真的吗" (from bot.reply.links.check_number), shown first.
+    "这个号码是真的吗" (from bot.reply.links.check_number), shown first. allow: the lesson-line
+    checker (bot.reply.linecheck): a lesson line it refuses is never shown, even one that slipped
+    past validation; it is asked only about the lines about to be shown.
     """
+    ok = _shown_if(allow)
     more = bool(MORE.search(question))
     lines = lesson_lines(lesson)
     parts: list[str] = []
@@ -235,11 +240,13 @@ def compose(
 
     def pick(prefer: Sequence[str], n: int, sections: Sequence[str] | None = None) -> list[str]:
         allowed = sections or prefer
-        return [ln.text for ln in ranked(prefer) if ln.section in allowed][:n]
+        return _first(ok, (ln.text for ln in ranked(prefer) if ln.section in allowed), n)
 
     reminder = lesson.section("一句话提醒").strip()
-    reminder = reminder if reminder and usable(reminder) else ""
+    reminder = reminder if reminder and ok(reminder) else ""
     faq = _faq_for(lesson, passages, reading)
+    if faq is not None and not ok(faq[1]):
+        faq = None
 
     if scan is not None and not emergency:
         parts += scan_lines(scan, message)
@@ -273,6 +280,8 @@ def compose(
             or (reading.official_warning)
         ):
             first = verdict_line(reading, lesson, question, suspicious=suspicious)
+            if first and first == lesson.verdict.strip() and not ok(first):
+                first = "" if lesson.topic in SERVICE_TOPICS else VERDICTS["scam"]
             if first == VERDICTS["legit"]:
                 return _plain(first, lesson)
             if first:
@@ -287,7 +296,8 @@ def compose(
                 parts += [STEPS_INTRO, numbered(steps)]
         elif stage == "past_or_other" or ask == "help_others":
             if ask == "help_others":
-                parts.append(HELP_OTHERS_INTRO + (reminder or lesson.verdict))
+                verdict = lesson.verdict if lesson.verdict and ok(lesson.verdict) else ""
+                parts.append(HELP_OTHERS_INTRO + (reminder or verdict))
             elif faq:
                 parts.append(faq[1])
             elif reminder:
@@ -329,7 +339,7 @@ def compose(
     if not parts:
         # A lesson without the standard sections (e.g. an uploaded .docx): quote the best passage.
         best = next((p for p in passages if p.doc_id == lesson.doc_id), None)
-        quoted = [ln for ln in best.text.splitlines() if usable(ln)] if best else []
+        quoted = [ln for ln in best.text.splitlines() if ln.strip() and ok(ln)] if best else []
         if quoted:
             parts.append("\n".join(quoted))
         else:
@@ -339,7 +349,7 @@ def compose(
     body = "\n".join(parts)
     covered = _covered(reading, body)
     if second is not None and second.doc_id != lesson.doc_id:
-        also = _second_line(reading, question, second, second_similarity, covered, body)
+        also = _second_line(reading, question, second, second_similarity, covered, body, ok)
         if also:
             parts.append(ALSO_INTRO + also)
             used.append(second)
@@ -348,6 +358,18 @@ def compose(
     text = "\n".join(p for p in parts if p)
     first_line = text.split("\n", 1)[0]
     return Composed(text, first or first_line, tuple(u.doc_id for u in used), covered, served)
+
+
+def _shown_if(allow: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """The test every lesson text passes before it is shown: the output checks and the checker."""
+    if allow is None:
+        return usable
+    return lambda text: usable(text) and allow(text)
+
+
+def _first(ok: Callable[[str], bool], texts: Iterable[str], n: int) -> list[str]:
+    """The first n texts that pass ok (the later ones are never checked)."""
+    return list(islice((t for t in texts if ok(t)), n))
 
 
 def _plain(first: str, lesson: LessonRecord) -> Composed:
@@ -416,6 +438,7 @@ def _second_line(
     similarity: np.ndarray | None,
     covered: frozenset[str],
     body: str,
+    ok: Callable[[str], bool] = usable,
 ) -> str:
     """One line of a second lesson that speaks to a cue the first lesson's lines left out."""
     missing = reading.codes - covered
@@ -423,7 +446,7 @@ def _second_line(
         return ""
     prefer = ("如果已经上当",) if reading.stage == "done" else ("正确做法", "怎么识破")
     for line in rank_lines(lesson_lines(second), reading, question, similarity, prefer=prefer):
-        if line.codes & missing and line.text not in body:
+        if line.codes & missing and line.text not in body and ok(line.text):
             return line.text
     return ""
 

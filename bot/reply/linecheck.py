@@ -136,6 +136,10 @@ class LineChecker:
         """Why this one line must not reach a senior, or None."""
         return self.check_lines([(section, text)])[0]
 
+    def rules_reason(self, text: str) -> str | None:
+        """Why the cue rules alone refuse the text (no encoder: for streamed LLM sentences)."""
+        return rule_reason(text, "", self.official)
+
     def allows(self, text: str, section: str = "") -> bool:
         """True when the line may be shown to a senior."""
         return self.reason(text, section) is None
@@ -212,6 +216,7 @@ def make_line_checker(
     settings: Settings,
     embeddings: Encoder | None = None,
     *,
+    official: Official | None = None,
     model_path: Path = MODEL_PATH,
 ) -> LineChecker:
     """The checker for these settings: the official list, the shipped model, a lazy encoder.
@@ -222,7 +227,8 @@ def make_line_checker(
     from bot.reply.official import FILENAME, check_official
     from bot.search.embeddings import make_embeddings
 
-    official, _ = check_official(settings.knowledge_dir / FILENAME)
+    if official is None:
+        official, _ = check_official(settings.knowledge_dir / FILENAME)
     if official is None:
         log.warning("official list unusable: every phone number in a lesson is refused")
     try:

@@ -195,7 +195,11 @@ _RULES: tuple[tuple[str, str], ...] = (
         r"警察|官方|正规|真案子|办案人员|可信)|(?:肯定|一定|确实|就是|绝对)是?(?:真警察|真的|官方的|正规的|"
         r"真案子|可信)",
     ),
-    ("trust a stranger", r"(?:放心|安心)(?:配合|相信|安装|转|操作|照做|点)|可以(?:放心|相信)"),
+    (
+        "trust a stranger",
+        r"(?:放心|安心)(?:地)?(?:配合|相信|安装|下载|转|汇|操作|照做|点|交|告诉|给)"
+        r"|可以相信(?:他|她|对方|客服|民警|警察|他们|是|这)",
+    ),
     (
         "trust the caller",
         r"(?:积极)?配合(?:调查|办案|核查|清查|验资|资金|操作|提供|一下)|照办|照做|照着做"
@@ -343,7 +347,11 @@ def advice_reason(text: str, section: str = "") -> str | None:
                 clause_start = max(sentence.rfind(c, 0, m.start()) for c in "，,：:、") + 1
                 before = sentence[clause_start : m.end()]
                 firm = kind in _FIRM
-                if not firm and (_NEGATION.search(before) or _AFTER.search(sentence[m.end() :])):
+                if not firm and (
+                    _NEGATION.search(before)
+                    or _AFTER.search(sentence[m.end() :])
+                    or _CONTRAST.search(sentence[: m.start()])
+                ):
                     continue
                 if _EXEMPT.search(sentence):
                     continue
@@ -377,8 +385,10 @@ def protective(text: str, section: str = "") -> bool:
     return bool(_PROTECT.search(view) or _WARNED.search(view) or _NARRATIVE.search(view.strip()))
 
 
+# "钱不是转给本人，而是转到…" describes the trick, it does not ask for it.
+_CONTRAST = re.compile(r"不是|并非|而不是")
 _PROTECT = re.compile(
-    r"挂断|挂掉|报警|110|96110|12315|12345|12333|12381|95\d{3}|不要点|不点|别点|不转|别转|不给|别给|"
+    r"(?:不|别)[找信理加扫交付借买签装接回点转给]|到银行|去银行|到网点|银行开户|挂断|挂掉|报警|110|96110|12315|12345|12333|12381|95\d{3}|不要点|不点|别点|不转|别转|不给|别给|"
     r"不告诉|如实|说实话|照实|官方渠道|冻结|止付|投诉|备案|合同|发票|收据|商量|网点|柜台|营业厅|"
     r"以当地|以实际|警惕"
 )

@@ -31,7 +31,7 @@ from filelock import FileLock
 from bot.config import Settings
 from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
 from bot.knowledge.chunking import chunk_lesson
-from bot.knowledge.lessons import KnowledgeScan, record_lines, scan_knowledge
+from bot.knowledge.lessons import KnowledgeScan, LineCheck, record_lines, scan_knowledge
 from bot.records import Chunk, LessonRecord
 from bot.search.chroma import ChromaStore, index_dir_aside
 from bot.search.embeddings import Encoder
@@ -83,9 +83,13 @@ class IngestReport:
 class IndexStore:
     """Opens, builds and swaps index generations under one directory."""
 
-    def __init__(self, settings: Settings, embeddings: Encoder) -> None:
+    def __init__(
+        self, settings: Settings, embeddings: Encoder, check: LineCheck | None = None
+    ) -> None:
+        """check: the lesson-line checker; a lesson with a line it refuses is not indexed."""
         self.settings = settings
         self.embeddings = embeddings
+        self.check = check
         self.root = settings.index_dir
         self.chroma = ChromaStore(settings)
 
@@ -160,7 +164,7 @@ class IndexStore:
             if not folder.is_dir():
                 # An empty scan would remove every lesson from the index.
                 raise KnowledgeError(f"knowledge folder {folder} does not exist")
-            scan = scan_knowledge(folder)
+            scan = scan_knowledge(folder, self.check)
         with self._lock():
             try:
                 live = self.current_generation() or ""

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge.lessons import SUFFIXES, read_course_file, scan_knowledge
+from bot.knowledge.lessons import SUFFIXES, LineCheck, read_course_file, scan_knowledge
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 # A .docx/.pptx is a zip; refuse ones that inflate absurdly (zip bombs).
@@ -87,7 +87,10 @@ def sniff(name: str, data: bytes) -> str | None:
 
 
 def accept_upload(
-    knowledge_dir: Path, files: list[tuple[str, bytes]], max_bytes: int
+    knowledge_dir: Path,
+    files: list[tuple[str, bytes]],
+    max_bytes: int,
+    check: LineCheck | None = None,
 ) -> list[UploadResult]:
     """Validate uploaded files together and move the good ones into the knowledge folder.
 
@@ -130,7 +133,8 @@ def accept_upload(
         for name in staged:
             if name.endswith(".meta.yaml"):
                 continue
-            lesson, problems = read_course_file(tmp_dir / name, name)
+            # check: the lesson-line checker; a file with a harmful line is refused by file:line
+            lesson, problems = read_course_file(tmp_dir / name, name, check)
             errors = [str(p) for p in problems if p.severity == "error"]
             if lesson is None or errors:
                 results.append(UploadResult(name, False, "；".join(errors) or "无法读取"))

@@ -362,7 +362,13 @@ def build_desk(assistant: Assistant, settings: Settings) -> Any:
             payload.append(
                 (Path(getattr(f, "orig_name", None) or path.name).name, path.read_bytes())
             )
-        results = accept_upload(settings.knowledge_dir, payload, settings.upload_max_bytes)
+        checker = assistant.line_checker
+        results = accept_upload(
+            settings.knowledge_dir,
+            payload,
+            settings.upload_max_bytes,
+            check=checker.check_lines if checker is not None else None,
+        )
         lines = [f"- {'✅' if r.ok else '❌'} {r.name}：{r.message}" for r in results]
         return "\n".join(lines) + "\n\n上传后请点“重新索引”。", *table()
 
