@@ -116,13 +116,15 @@ class Composed:
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 SCAN_LEVEL = "这条消息：{risk}。"
+SCAN_LOW = "这条消息看着像正常通知，没发现常见的骗局特征。"
 SCAN_MARKED = "消息原文（标了序号的地方要当心）：{text}"
 MESSAGE_SHOWN_CHARS = 300
 
 
 def scan_lines(scan: Any, message: str) -> list[str]:
     """The message check first: its level, the message with numbered marks, each mark's reason."""
-    lines = [SCAN_LEVEL.format(risk=scan.risk_text)]
+    level = SCAN_LOW if scan.risk == "low" else SCAN_LEVEL.format(risk=scan.risk_text)
+    lines = [level]
     shown = [f for f in scan.flags if f.end <= MESSAGE_SHOWN_CHARS]
     if shown:
         marks: dict[int, str] = {}
@@ -235,8 +237,13 @@ def compose(
     served = True
     stage, ask = reading.stage, reading.ask
 
+    orders: dict[tuple[str, ...], list[LessonLine]] = {}
+
     def ranked(prefer: Sequence[str]) -> list[LessonLine]:
-        return rank_lines(lines, reading, question, similarity, prefer=prefer)
+        key = tuple(prefer)
+        if key not in orders:
+            orders[key] = rank_lines(lines, reading, question, similarity, prefer=prefer)
+        return orders[key]
 
     def pick(prefer: Sequence[str], n: int, sections: Sequence[str] | None = None) -> list[str]:
         allowed = sections or prefer
@@ -249,9 +256,14 @@ def compose(
         faq = None
 
     if scan is not None and not emergency:
+        if reading.official_warning and scan.risk != "high":
+            parts.append(VERDICTS["official"])
         parts += scan_lines(scan, message)
         first = parts[0]
-        steps = pick(("正确做法",), {"high": 3, "medium": 2}.get(scan.risk, 1))
+        if scan.risk == "low":
+            # A genuine-looking notice: the check and how to verify, no scam lesson lines.
+            return Composed("\n".join(parts), first, (), frozenset(), True)
+        steps = pick(("正确做法",), 3 if scan.risk == "high" else 2)
         if steps:
             parts += [STEPS_INTRO, numbered(steps)]
         served = True

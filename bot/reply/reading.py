@@ -379,6 +379,8 @@ def read_question(
             spans.append(s)
     if coached is not None and stage in ("ahead", "learning"):
         stage, stage_by = "now", "rule"  # repeating the scammer's script: it is happening now
+    if coached is not None and stage == "now" and cue_codes(body) & _AT_STAKE:
+        spans.append(Span("now:emergency", coached.start, coached.end, coached.text))
     if official is not None and stage == "done" and stage_by != "rule":
         stage = "now"
     if official is not None and stage == "now" and not _losing(spans):
