@@ -176,7 +176,8 @@ def running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    urls = {"public": f"http://127.0.0.1:{port}", "desk": f"http://127.0.0.1:{admin_port}"}
+    desk_host = env.get("BOT_ADMIN_HOST", "127.0.0.1")
+    urls = {"public": f"http://127.0.0.1:{port}", "desk": f"http://{desk_host}:{admin_port}"}
     try:
         deadline = time.monotonic() + 180
         waiting = [urls["public"]] + ([urls["desk"]] if "BOT_ADMIN_PASSWORD" in env else [])

@@ -98,3 +98,28 @@ def test_a_forgotten_idle_client_is_limited_afresh_and_an_active_one_is_remember
     for i in range(100):
         limiter.allow(f"another-{i}", now=203)
     assert not limiter.allow("regular", now=204)
+
+
+# ---------------------------------------------------------------- per session, under an address
+
+
+def test_sessions_are_limited_apart_under_a_higher_ceiling_for_their_address():
+    from bot.web.guard import SessionLimiter
+
+    limiter = SessionLimiter(per_session=2, per_ip=5)
+    assert [limiter.allow("tab-1", "10.0.0.1", now=0) for _ in range(3)] == [True, True, False]
+    # another tablet behind the same branch router is not held back by the first
+    assert [limiter.allow("tab-2", "10.0.0.1", now=1) for _ in range(2)] == [True, True]
+    # ... until the address's ceiling, which fresh session ids do not get around
+    assert [limiter.allow(f"new-{i}", "10.0.0.1", now=2) for i in range(3)] == [True, False, False]
+    assert limiter.allow("tab-1", "10.0.0.2", now=2)  # another address starts afresh
+    assert limiter.allow("tab-3", "10.0.0.1", now=61)  # a minute later the window has slid
+
+
+def test_a_session_over_its_limit_does_not_use_up_its_address():
+    from bot.web.guard import SessionLimiter
+
+    limiter = SessionLimiter(per_session=1, per_ip=3)
+    assert limiter.allow("busy-tab", "10.0.0.1", now=0)
+    assert not any(limiter.allow("busy-tab", "10.0.0.1", now=1) for _ in range(50))
+    assert [limiter.allow(t, "10.0.0.1", now=2) for t in ("a", "b", "c")] == [True, True, False]
