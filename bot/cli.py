@@ -93,6 +93,48 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    """帮我看看这条消息: the message check of one text, or of a JSONL file of {"id","text"}."""
+    from bot.reply.official import FILENAME, load_official
+    from bot.reply.scan import scan_message
+    from bot.staff.messages import scan_lines
+
+    official = load_official(_settings(args).knowledge_dir / FILENAME)
+    if args.file:
+        try:
+            handle = open(args.file, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return 2
+        bad = 0
+        with handle:
+            for scanned in scan_lines(handle, official):
+                bad += scanned.result is None
+                out = scanned.to_json()
+                if args.json:
+                    print(json.dumps(out, ensure_ascii=False))
+                else:
+                    where = out.get("id", f"line {scanned.line}")
+                    print(f"{where}\t{out.get('risk') or 'error: ' + str(out['error'])}")
+        return 1 if bad else 0
+    if not (args.text or "").strip():
+        print('error: 请把要检查的消息放在引号里，例如 python -m bot scan "…"', file=sys.stderr)
+        return 1
+    result = scan_message(args.text, official)
+    if args.json:
+        flags = [f.to_json() for f in result.flags]
+        print(json.dumps({**result.to_json(), "flags": flags, "topic": ""}, ensure_ascii=False))
+        return 0
+    print(f"风险：{result.risk_text}")
+    for i, flag in enumerate(result.flags, 1):
+        mark = chr(0x2460 + i - 1) if i <= 20 else f"({i})"
+        print(f"{mark} {flag.label}：“{flag.evidence}” —— {flag.explain}")
+    if result.domains_note:
+        print(result.domains_note)
+    print(result.advice)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -233,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("scan", help="check a pasted message: risk level and red flags")
+    p.add_argument("text", nargs="?", help="the message (in quotes)")
+    p.add_argument("--file", help='a JSONL file of {"id","text"} lines: one JSON line out each')
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("eval", help="run eval sets and the gate")
     p.add_argument("--set", action="append", help="set name (in evals/) or path; repeatable")

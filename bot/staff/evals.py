@@ -32,6 +32,9 @@ class Case:
     emergency: bool | None = None
     expect: str | None = None
     history: tuple[str, ...] = ()
+    # a message of a message set (evals/messages.jsonl): scam or genuine, the flags it shows
+    scam: bool | None = None
+    scan_flags: tuple[str, ...] = ()
     # a practice case (模拟提问): the lesson, the trainee's answer and what a trainer decided
     lesson: str = ""
     practice_answer: str | None = None
@@ -109,13 +112,15 @@ def load_cases(path: Path) -> list[Case]:
             cases.append(
                 Case(
                     id=str(raw.get("id") or f"{path.stem}-{number}"),
-                    question=raw.get("question") or "",
+                    question=raw.get("question") or raw.get("text") or "",
                     topics=tuple(raw.get("topics") or ()),
                     include_all=tuple(tuple(group) for group in raw.get("include_all") or ()),
                     exclude=tuple(raw.get("exclude") or ()),
                     emergency=raw.get("emergency"),
                     expect=expect,
                     history=tuple(raw.get("history") or ()),
+                    scam=raw.get("scam") if isinstance(raw.get("scam"), bool) else None,
+                    scan_flags=tuple(raw.get("flags") or ()) if "scam" in raw else (),
                     lesson=str(raw.get("lesson") or ""),
                     practice_answer=raw.get("practice_answer"),
                     expect_pass=raw.get("expect_pass"),
@@ -359,6 +364,10 @@ def run_set(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalRun:
     """Run one set, compute its metrics and apply the gate (run.failures; empty = passed)."""
+    if cases and all(c.scam is not None for c in cases):
+        from bot.staff.messages import run_message_cases  # a message set: the message check
+
+        return run_message_cases(assistant, name, cases, limits)
     if cases and all(c.practice_answer is not None for c in cases):
         from bot.staff.practice_eval import practice_metrics, run_practice
 
