@@ -394,13 +394,13 @@ def test_check_command_passes_on_the_shipped_knowledge(capsys):
 
 def test_every_format_reaches_the_index(tiny_kb, tmp_path, encoder):
     make_docx(tiny_kb / "handout.docx")
-    sidecar(tiny_kb, "handout.meta.yaml", "docx-lesson", "Word讲义")
+    sidecar(tiny_kb, "handout.meta.yaml", "handout", "Word讲义")
     make_pdf(tiny_kb / "leaflet.pdf")
-    sidecar(tiny_kb, "leaflet.pdf.meta.yaml", "pdf-lesson", "PDF传单")
+    sidecar(tiny_kb, "leaflet.pdf.meta.yaml", "leaflet", "PDF传单")
     make_pptx(tiny_kb / "slides.pptx")
-    sidecar(tiny_kb, "slides.meta.yaml", "pptx-lesson", "幻灯片：识破骗子")
+    sidecar(tiny_kb, "slides.meta.yaml", "slides", "幻灯片：识破骗子")
     (tiny_kb / "notes.txt").write_text("存折密码只有自己知道，连子女也不要告诉。", "utf-8")
-    sidecar(tiny_kb, "notes.txt.meta.yaml", "txt-lesson", "文本课", "verification-code")
+    sidecar(tiny_kb, "notes.txt.meta.yaml", "notes", "文本课", "verification-code")
     store = IndexStore(make_settings(tmp_path, knowledge_dir=tiny_kb), encoder)
     report = store.ingest()
     assert report.problems == ()
@@ -410,17 +410,17 @@ def test_every_format_reaches_the_index(tiny_kb, tmp_path, encoder):
         "tiny-police": "tiny-police.md",
         "tiny-wechat": "tiny-wechat.md",
         "tiny-code": "tiny-code.md",
-        "docx-lesson": "handout.docx",
-        "pdf-lesson": "leaflet.pdf",
-        "pptx-lesson": "slides.pptx",
-        "txt-lesson": "notes.txt",
+        "handout": "handout.docx",
+        "leaflet": "leaflet.pdf",
+        "slides": "slides.pptx",
+        "notes": "notes.txt",
     }
     retriever = Retriever(LiveIndex(store), encoder)
     for query, doc_id, section in [
-        ("可疑的事先商量", "pptx-lesson", "怎么识破"),
-        ("anquan zhanghu pianju", "pdf-lesson", "PDF传单"),
-        ("给老年朋友的讲义", "docx-lesson", "Word讲义"),
-        ("存折密码", "txt-lesson", "文本课"),
+        ("可疑的事先商量", "slides", "怎么识破"),
+        ("anquan zhanghu pianju", "leaflet", "PDF传单"),
+        ("给老年朋友的讲义", "handout", "Word讲义"),
+        ("存折密码", "notes", "文本课"),
     ]:
         found = retriever.search(query, k=3, mode="bm25")
         assert (found[0].doc_id, found[0].section) == (doc_id, section), query

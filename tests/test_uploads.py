@@ -85,12 +85,13 @@ def test_real_office_and_pdf_files_with_a_sidecar_are_accepted(
     tiny_kb, tmp_path, make, name, sidecar
 ):
     data = office_bytes(make, tmp_path, name)
-    results = accept_upload(tiny_kb, [(name, data), (sidecar, meta_bytes("uploaded-file"))], LIMIT)
+    doc_id = Path(name).stem  # a lesson is named by its id
+    results = accept_upload(tiny_kb, [(name, data), (sidecar, meta_bytes(doc_id))], LIMIT)
     assert [r.ok for r in results] == [True], results
     assert (tiny_kb / name).read_bytes() == data
     assert (tiny_kb / sidecar).is_file()
     lessons = {lesson.doc_id: lesson for lesson in scan_knowledge(tiny_kb).lessons}
-    assert lessons["uploaded-file"].source_file == name
+    assert lessons[doc_id].source_file == name
 
 
 def test_a_real_docx_without_its_sidecar_is_rejected(tiny_kb, tmp_path):
@@ -305,12 +306,17 @@ def test_an_id_already_in_the_knowledge_folder_is_rejected(tiny_kb):
 def test_an_id_used_twice_in_one_batch_gets_in_once(tiny_kb):
     first, second = lesson_bytes(id="twin", title="第一份"), lesson_bytes(id="twin", title="第二份")
     before = snapshot(tiny_kb)
-    results = accept_upload(tiny_kb, [("twin-a.md", first), ("twin-b.md", second)], LIMIT)
-    assert {r.name: r.ok for r in results} == {"twin-a.md": True, "twin-b.md": False}
-    assert "已被其他课程使用" in message_for(results, "twin-b.md")
+    files = [("twin.md", first), ("twin.txt", second), ("twin.txt.meta.yaml", meta_bytes("twin"))]
+    results = accept_upload(tiny_kb, files, LIMIT)
+    assert {r.name: r.ok for r in results} == {
+        "twin.md": True,
+        "twin.txt": False,
+        "twin.txt.meta.yaml": False,  # its course file was refused: not saved
+    }
+    assert "已被其他课程使用" in message_for(results, "twin.txt")
     after = snapshot(tiny_kb)
-    assert set(after) - set(before) == {"twin-a.md"}
-    assert (tiny_kb / "twin-a.md").read_bytes() == first
+    assert set(after) - set(before) == {"twin.md"}
+    assert (tiny_kb / "twin.md").read_bytes() == first
 
 
 def test_a_sidecar_id_clashing_with_a_lesson_is_rejected(tiny_kb, tmp_path):
@@ -322,7 +328,7 @@ def test_a_sidecar_id_clashing_with_a_lesson_is_rejected(tiny_kb, tmp_path):
 
 
 def test_the_same_name_twice_in_one_batch_is_not_silently_dropped(tiny_kb):
-    first, second = lesson_bytes(id="same-a"), lesson_bytes(id="same-b")
+    first, second = lesson_bytes(id="same"), lesson_bytes(id="same", title="第二份")
     results = accept_upload(tiny_kb, [("same.md", first), ("same.md", second)], LIMIT)
     assert len(results) == 2, "every uploaded file is accounted for"
     assert [r.ok for r in results].count(True) == 1
@@ -330,17 +336,17 @@ def test_the_same_name_twice_in_one_batch_is_not_silently_dropped(tiny_kb):
 
 
 def test_a_sidecar_of_a_rejected_file_is_not_saved_with_a_similar_name(tiny_kb, tmp_path):
-    # "a.b.meta.yaml" belongs to "a.b.docx", not to "a.docx"
-    good = office_bytes(make_docx, tmp_path, "a.docx")
+    # "aa.b.meta.yaml" belongs to "aa.b.docx", not to "aa.docx"
+    good = office_bytes(make_docx, tmp_path, "aa.docx")
     files = [
-        ("a.docx", good),
-        ("a.meta.yaml", meta_bytes("a-lesson")),
-        ("a.b.docx", b"not a docx"),
-        ("a.b.meta.yaml", meta_bytes("ab-lesson")),
+        ("aa.docx", good),
+        ("aa.meta.yaml", meta_bytes("aa")),
+        ("aa.b.docx", b"not a docx"),
+        ("aa.b.meta.yaml", meta_bytes("ab-lesson")),
     ]
     results = accept_upload(tiny_kb, files, LIMIT)
-    assert {r.name for r in results if r.ok} == {"a.docx"}
-    assert not (tiny_kb / "a.b.meta.yaml").exists()
+    assert {r.name for r in results if r.ok} == {"aa.docx"}
+    assert not (tiny_kb / "aa.b.meta.yaml").exists()
     assert not [p for p in scan_knowledge(tiny_kb).problems if "sidecar" in p.reason]
 
 

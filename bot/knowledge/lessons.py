@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,12 @@ VERDICT_MAX_CHARS = 30
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 # Documents are indexed from text; a body shorter than this says nothing a senior can use.
 MIN_BODY_CHARS = 20
+# A lesson is a few pages. Beyond these a file is refused with the reason, before it stalls
+# the desk (a 78 KB .docx of 166k one-character paragraphs took minutes to read).
+MAX_TEXT_CHARS = 200_000
+MAX_PARAGRAPHS = 5_000
+# Extracted text of office/PDF files by content hash: the desk rescans the folder on every page.
+PARSED_CACHE_SIZE = 256
 # Checks every line a senior may read: given (section, text) pairs, says why each must not reach
 # a senior (None when it may). The composition root passes bot.reply.linecheck's checker in, so
 # this layer never imports the reply layer; without one, lines are not checked.
@@ -88,9 +97,15 @@ def scan_knowledge(root: Path, check: LineCheck | None = None) -> KnowledgeScan:
         return KnowledgeScan((), (Problem(str(root), 0, "知识库目录不存在"),))
     lessons: list[Lesson] = []
     problems: list[Problem] = []
+    names: dict[str, str] = {}  # lower-cased relative path -> the first file with it
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if path.name.lower() == "readme.md" or path.name.startswith("."):
+            continue
+        # "x.MD" beside "x.md" is one file on Windows and macOS: the second is not read.
+        first = names.setdefault(rel.lower(), rel)
+        if first != rel:
+            problems.append(Problem(rel, 0, f"same name as {first} ignoring case: rename one"))
             continue
         if path.name.endswith(".meta.yaml"):
             base = path.name[: -len(".meta.yaml")]
@@ -147,6 +162,8 @@ def read_course_file(
         text, problem = _decode(raw, rel)
         if problem:
             return None, [problem]
+        if too_large := _too_large(len(text), text.count("\n") + 1, "lines"):
+            return None, [Problem(rel, 0, too_large)]
         if suffix == ".md":
             meta, meta_line, body, body_line, problems = _split_front_matter(text, rel)
             if meta is None:
@@ -158,10 +175,9 @@ def read_course_file(
             return _checked(lesson, problems, check, meta_line)
         body = text
     else:
-        try:
-            body = _extract_binary(path, suffix)
-        except Exception as exc:  # corrupt office/pdf files raise many library-specific errors
-            return None, [Problem(rel, 0, f"corrupt or unreadable {suffix[1:]} file: {exc}")]
+        body, reason = extract_text(raw, suffix)
+        if reason:
+            return None, [Problem(rel, 0, reason)]
     candidates = [
         path.with_name(path.stem + ".meta.yaml"),
         path.with_name(path.name + ".meta.yaml"),
@@ -317,6 +333,10 @@ def _build(
         problems.append(
             Problem(where.rel, where.line_of("id"), f"id '{doc_id}' is not a slug (a-z, 0-9, -)")
         )
+    elif doc_id and doc_id != file_id(rel):
+        problems.append(
+            Problem(where.rel, where.line_of("id"), id_mismatch(doc_id, rel), "warning")
+        )
     topic = str(meta.get("topic") or "")
     if topic and topic not in TOPICS:
         problems.append(Problem(where.rel, where.line_of("topic"), f"unknown topic '{topic}'"))
@@ -388,29 +408,109 @@ def _build(
     return lesson, problems
 
 
-def _extract_binary(path: Path, suffix: str) -> str:
+def file_id(rel: str) -> str:
+    """The id a course file's name gives it: "a/fake-police.md" -> "fake-police"."""
+    return Path(rel).name.split(".", 1)[0]
+
+
+def id_mismatch(doc_id: str, rel: str) -> str:
+    """The reason given when a lesson's id is not its file name."""
+    suffix = Path(rel).suffix
+    return (
+        f"id '{doc_id}' does not match the file name '{Path(rel).name}' (name it {doc_id}{suffix})"
+    )
+
+
+class _TooLarge(ValueError):
+    """A document over the text or paragraph cap (the message says which)."""
+
+
+def _too_large(chars: int, paragraphs: int, unit: str = "paragraphs") -> str:
+    """Why a document is refused for its size ('' when it is within the caps)."""
+    if paragraphs > MAX_PARAGRAPHS:
+        return (
+            f"too large to index: more than {MAX_PARAGRAPHS:,} {unit} ({paragraphs:,}); "
+            "split it into several lessons"
+        )
+    if chars > MAX_TEXT_CHARS:
+        return (
+            f"too large to index: more than {MAX_TEXT_CHARS:,} characters of text ({chars:,}); "
+            "split it into several lessons"
+        )
+    return ""
+
+
+_parsed: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def extract_text(raw: bytes, suffix: str) -> tuple[str, str]:
+    """(text, "") of a .docx/.pdf/.pptx file, or ("", why not); cached by content hash."""
+    key = (suffix, hashlib.sha256(raw).hexdigest())
+    with _parsed_lock:
+        if key in _parsed:
+            _parsed.move_to_end(key)
+            return _parsed[key]
+    try:
+        result = (_extract_binary(raw, suffix), "")
+    except _TooLarge as exc:
+        result = ("", str(exc))
+    except Exception as exc:  # corrupt office/pdf files raise many library-specific errors
+        result = ("", f"corrupt or unreadable {suffix[1:]} file: {exc}")
+    with _parsed_lock:
+        _parsed[key] = result
+        while len(_parsed) > PARSED_CACHE_SIZE:
+            _parsed.popitem(last=False)
+    return result
+
+
+class _Budget:
+    """Counts paragraphs and characters as a document is read; raises _TooLarge past a cap."""
+
+    def __init__(self) -> None:
+        self.chars = self.paragraphs = 0
+
+    def add(self, text: str) -> str:
+        self.paragraphs += 1
+        self.chars += len(text)
+        if reason := _too_large(self.chars, self.paragraphs):
+            raise _TooLarge(reason)
+        return text
+
+
+def _extract_binary(raw: bytes, suffix: str) -> str:
     """Text of a .docx/.pdf/.pptx file, with headings turned into Markdown headings."""
+    budget = _Budget()
     if suffix == ".docx":
         import docx
+        from docx.oxml.ns import qn
+        from docx.text.paragraph import Paragraph
 
+        document = docx.Document(io.BytesIO(raw))
+        body = document.element.body
+        # Counted on the XML first: building 166k paragraph objects is what takes minutes.
+        count = sum(1 for _ in body.iter(qn("w:p")))
+        if reason := _too_large(0, count):
+            raise _TooLarge(reason)
         parts = []
-        for para in docx.Document(str(path)).paragraphs:
+        for element in body.iterchildren(qn("w:p")):
+            para = Paragraph(element, document._body)
             style = (para.style.name if para.style is not None else "") or ""
             m = re.match(r"Heading (\d)", style)
-            text = para.text.strip()
+            text = budget.add(para.text.strip())
             if text:
                 parts.append(f"{'#' * int(m.group(1))} {text}" if m else text)
         return "\n".join(parts)
     if suffix == ".pdf":
         from pypdf import PdfReader
 
-        reader = PdfReader(str(path))
-        return "\n".join((page.extract_text() or "").strip() for page in reader.pages)
+        reader = PdfReader(io.BytesIO(raw))
+        return "\n".join(budget.add((page.extract_text() or "").strip()) for page in reader.pages)
     if suffix == ".pptx":
         from pptx import Presentation
 
         parts = []
-        for slide in Presentation(str(path)).slides:
+        for slide in Presentation(io.BytesIO(raw)).slides:
             title_shape = slide.shapes.title
             if title_shape is not None and title_shape.has_text_frame and title_shape.text.strip():
                 parts.append(f"## {title_shape.text.strip()}")
@@ -419,7 +519,9 @@ def _extract_binary(path: Path, suffix: str) -> str:
                 is_title = title_shape is not None and shape.shape_id == title_shape.shape_id
                 if is_title or not shape.has_text_frame:
                     continue
-                parts.extend(t.strip() for t in shape.text_frame.text.splitlines() if t.strip())
+                parts.extend(
+                    budget.add(t.strip()) for t in shape.text_frame.text.splitlines() if t.strip()
+                )
         return "\n".join(parts)
     raise ValueError(f"unsupported type {suffix}")
 

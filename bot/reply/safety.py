@@ -194,29 +194,23 @@ def find_sensitive(text: str) -> list[Sensitive]:
 
     has_id = False
     for m in _NUMBER.finditer(norm):
-        groups = [
-            (g.start() + m.start(), g.end() + m.start(), g.group().lstrip("+"))
-            for g in _GROUP.finditer(m.group())
-        ]
+        if m.end() - m.start() < 4:
+            continue  # "110", "3月": too short to be anybody's number
+        groups = _groups(norm, m.start(), m.end())
         if all(g[2] in HOTLINES or _SERVICE.fullmatch(g[2]) for g in groups):
             continue  # "110 96110 12381" is a list of hotlines, not a card number
-        # The longest run of groups that is a number of a known kind, from left to right:
-        # "13812345678 6222 0212 …" is a phone and then a card, not one long number.
-        i, rest = 0, []
-        while i < len(groups):
-            for j in range(len(groups), i, -1):
-                kind = _kind_of("".join(g[2] for g in groups[i:j]))
-                if kind:
-                    break
-            else:
-                rest.append(groups[i])
-                i += 1
-                continue
-            has_id = _fallback(rest, m.group(), add, has_id)
-            add(kind, groups[i][0], groups[j - 1][1])
+        # "…零零一直打给我": a numeral at either end may be the start of a word ("一直"), not a
+        # digit; the reading that leaves fewest digits unexplained wins.
+        edge = [i for i in range(m.start(), m.end()) if text[where[i]] in _NUMERAL_CHARS]
+        starts = [m.start()] + [i + 1 for i in edge[:2] if i < m.start() + 2]
+        ends = [m.end()] + [i for i in edge[-2:][::-1] if i >= m.end() - 2]
+        readings = [_partition(_groups(norm, a, b)) for a in starts for b in ends if b - a >= 4]
+        items, rests = min(readings, key=lambda r: sum(len(g[2]) for rest in r[1] for g in rest))
+        for kind, start, end in items:
+            add(kind, start, end)
             has_id |= kind == "id"
-            i, rest = j, []
-        has_id = _fallback(rest, m.group(), add, has_id)
+        for rest in rests:
+            has_id = _fallback(rest, m.group(), add, has_id)
     # The whole password before the digits in it: "密码 Ab1234cd" must not leave "Ab…cd".
     for m in _PASSWORD.finditer(norm):
         add("password", m.start(1), m.end(1))
@@ -227,6 +221,38 @@ def find_sensitive(text: str) -> list[Sensitive]:
                 kind = "password" if "密" in m.group(0) and "码" in m.group(0) else "code"
                 add(kind, m.start(group), m.end(group))
     return sorted(found, key=lambda s: s.start)
+
+
+_NUMERAL_CHARS = frozenset("零〇一二三四五六七八九幺两")
+Group = tuple[int, int, str]  # start, end, digits (an ID's X kept)
+
+
+def _groups(norm: str, start: int, end: int) -> list[Group]:
+    """The digit groups of norm[start:end], with their positions in norm."""
+    return [(g.start(), g.end(), g.group().lstrip("+")) for g in _GROUP.finditer(norm, start, end)]
+
+
+def _partition(groups: list[Group]) -> tuple[list[tuple[str, int, int]], list[list[Group]]]:
+    """(kind, start, end) of the numbers of a known kind in a run of groups, and the groups left.
+
+    The longest run of groups that is such a number, from left to right: "13812345678 6222
+    0212 …" is a phone and then a card, not one long number.
+    """
+    items: list[tuple[str, int, int]] = []
+    rests: list[list[Group]] = [[]]
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups), i, -1):
+            kind = _kind_of("".join(g[2] for g in groups[i:j]))
+            if kind:
+                items.append((kind, groups[i][0], groups[j - 1][1]))
+                rests.append([])
+                i = j
+                break
+        else:
+            rests[-1].append(groups[i])
+            i += 1
+    return items, [r for r in rests if r]
 
 
 def _fallback(

@@ -10,7 +10,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge.lessons import SUFFIXES, LineCheck, read_course_file, scan_knowledge
+from bot.knowledge.lessons import (
+    SUFFIXES,
+    LineCheck,
+    file_id,
+    id_mismatch,
+    read_course_file,
+    scan_knowledge,
+)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 # A .docx/.pptx is a zip; refuse ones that inflate absurdly (zip bombs).
@@ -94,11 +101,14 @@ def accept_upload(
 ) -> list[UploadResult]:
     """Validate uploaded files together and move the good ones into the knowledge folder.
 
-    A file is accepted only if it is a new name, passes its content checks, validates as a
-    lesson and its id is not already used. Existing files are never overwritten.
+    A file is accepted only if it is a new name (ignoring case), passes its content checks,
+    validates as a lesson named by its id, and its id is not already used. Existing files are
+    never overwritten.
     """
     results: list[UploadResult] = []
     staged: dict[str, bytes] = {}
+    # Names are compared ignoring case: "x.MD" beside "x.md" is the same file on many disks.
+    taken = {p.name.lower() for p in knowledge_dir.iterdir()} if knowledge_dir.is_dir() else set()
     for raw_name, data in files:
         name = safe_name(raw_name)
         if name is None:
@@ -114,9 +124,9 @@ def accept_upload(
             results.append(
                 UploadResult(name, False, f"文件太大（上限 {max_bytes // 1_000_000} MB）")
             )
-        elif (knowledge_dir / name).exists():
+        elif (knowledge_dir / name).exists() or name.lower() in taken:
             results.append(UploadResult(name, False, "同名文件已存在，请先删除旧文件或改名"))
-        elif name in staged:  # the later copy would silently replace the earlier one
+        elif name.lower() in {n.lower() for n in staged}:  # the later copy would replace it
             results.append(UploadResult(name, False, "这一批里有两个同名文件，只收了第一个"))
         elif problem := sniff(name, data):
             results.append(UploadResult(name, False, problem))
@@ -140,6 +150,15 @@ def accept_upload(
                 results.append(UploadResult(name, False, "；".join(errors) or "无法读取"))
             elif lesson.doc_id in existing_ids:
                 results.append(UploadResult(name, False, f"id '{lesson.doc_id}' 已被其他课程使用"))
+            elif lesson.doc_id != file_id(name):
+                results.append(
+                    UploadResult(
+                        name,
+                        False,
+                        f"课程 id '{lesson.doc_id}' 与文件名不一致：请把文件命名为 "
+                        f"{lesson.doc_id}{Path(name).suffix}（{id_mismatch(lesson.doc_id, name)}）",
+                    )
+                )
             else:
                 existing_ids.add(lesson.doc_id)
                 # The sidecar names read_course_file reads: "a.b.meta.yaml" is not a.docx's.
