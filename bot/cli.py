@@ -26,15 +26,26 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_check(args: argparse.Namespace) -> int:
     from bot.knowledge.lessons import scan_knowledge
     from bot.reply.linecheck import make_line_checker
+    from bot.reply.official import FILENAME as OFFICIAL_FILE
+    from bot.reply.official import check_official
 
     settings = _settings(args)
     # Every line a senior may read is checked like code: harmful advice, links, unknown numbers.
     scan = scan_knowledge(settings.knowledge_dir, make_line_checker(settings).check_lines)
-    for problem in scan.problems:
+    # knowledge/official.yaml is no lesson: it is validated on its own (numbers, domains, sources)
+    official_problems: tuple = ()
+    official = None
+    if (settings.knowledge_dir / OFFICIAL_FILE).is_file():
+        official, found = check_official(settings.knowledge_dir / OFFICIAL_FILE)
+        official_problems = found
+    problems = [*(p for p in scan.problems if p.path != OFFICIAL_FILE), *official_problems]
+    for problem in problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
-    errors = len(scan.errors)
+    errors = sum(p.severity == "error" for p in problems)
+    listed = f"; official list: {len(official.organisations)} entries" if official else ""
     print(
-        f"{len(scan.lessons)} lessons OK, {errors} errors, {len(scan.problems) - errors} warnings"
+        f"{len(scan.lessons)} lessons OK, {errors} errors, {len(problems) - errors} warnings"
+        + listed
     )
     return 1 if errors else 0
 
