@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.errors import IndexCorruptError
+from bot.errors import DiskFullError, IndexCorruptError, is_disk_full
 from bot.records import Chunk
 
 log = logging.getLogger("bot")
@@ -52,6 +52,8 @@ class ChromaStore:
                 self._client = chroma_client(self.settings)
             except Exception as exc:  # chromadb raises many kinds on a damaged store
                 where = self.settings.chroma_host or self.root / "chroma"
+                if is_disk_full(exc):
+                    raise disk_full(f"cannot open the Chroma store at {where}", exc) from exc
                 raise IndexCorruptError(f"cannot open the Chroma store at {where}: {exc}") from exc
             self._client_dir = self._store_identity()
         return self._client
@@ -85,9 +87,38 @@ class ChromaStore:
             ) as db:
                 result = db.execute("PRAGMA quick_check").fetchone()
         except sqlite3.Error as exc:
+            if is_disk_full(exc):
+                raise disk_full(f"cannot check the Chroma store {path}", exc) from exc
             raise IndexCorruptError(f"the Chroma store {path} is damaged: {exc}") from exc
         if not result or result[0] != "ok":
             raise IndexCorruptError(f"the Chroma store {path} is damaged: {result}")
+
+    def stored_count(self, generation: str) -> int | None:
+        """How many vectors the embedded store holds for a generation (None: cannot tell).
+
+        Read with the standard library from chromadb's own tables (as check() does), so start-up
+        need not import chromadb; a schema this does not know says None, never "empty".
+        """
+        if self.settings.chroma_host:
+            return None
+        path = self.root / "chroma" / "chroma.sqlite3"
+        if not path.exists():
+            return 0
+        import sqlite3
+
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as db:
+                row = db.execute(
+                    "SELECT COUNT(*) FROM embeddings e JOIN segments s ON e.segment_id = s.id "
+                    "JOIN collections c ON s.collection = c.id WHERE c.name = ?",
+                    (self.collection_name(generation),),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            log.debug("cannot count the Chroma store's vectors: %s", exc)
+            return None
+        return int(row[0]) if row else 0
 
     def writable_client(self) -> Any:
         """The client an ingest writes with; a damaged embedded store is set aside for a new one."""
@@ -148,6 +179,14 @@ class ChromaStore:
             if name.startswith(prefix) and name[len(prefix) :] not in keep:
                 with contextlib.suppress(Exception):
                     self.client.delete_collection(name)
+
+
+def disk_full(what: str, exc: BaseException) -> DiskFullError:
+    """The error for a full disk, said as that (never as a damaged index)."""
+    return DiskFullError(
+        f"{what}: the disk is full ({exc}); nothing is damaged and nothing was changed: "
+        "free some space, then re-index"
+    )
 
 
 def index_dir_aside(root: Path) -> Path:

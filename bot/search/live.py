@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, is_disk_full
+from bot.search.chroma import disk_full
 from bot.search.index import Index
 from bot.search.store import IndexStore
 
@@ -50,9 +51,12 @@ def open_live_index(store: IndexStore, build_if_missing: bool) -> LiveIndex:
             log.info("no index yet: building it from %s", store.settings.knowledge_dir)
             store.ingest()
         store.check_store()  # before chromadb opens a damaged file (see ChromaStore.writable_client)
-        live.get()  # open now: a broken index is reported at start-up, not at a question
+        index = live.get()  # open now: a broken index is reported at start-up, not at a question
+        store.check_complete(index)
         return live
     except (IndexCorruptError, IndexMismatchError) as exc:
+        if is_disk_full(exc):  # a full disk is not a damaged index: nothing is moved aside
+            raise disk_full(f"cannot open the index in {store.root}", exc) from exc
         if not build_if_missing:
             raise
         log.warning("%s -- rebuilding the index from %s", exc, store.settings.knowledge_dir)

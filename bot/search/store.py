@@ -29,11 +29,17 @@ import numpy as np
 from filelock import FileLock
 
 from bot.config import Settings
-from bot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, KnowledgeError
+from bot.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    KnowledgeError,
+    is_disk_full,
+)
 from bot.knowledge.chunking import chunk_lesson
 from bot.knowledge.lessons import KnowledgeScan, LineCheck, record_lines, scan_knowledge
 from bot.records import Chunk, LessonRecord
-from bot.search.chroma import ChromaStore, index_dir_aside
+from bot.search.chroma import ChromaStore, disk_full, index_dir_aside
 from bot.search.embeddings import Encoder
 from bot.search.generation import (
     FORMAT,
@@ -102,6 +108,19 @@ class IndexStore:
         """Raise IndexCorruptError when the embedded Chroma database is damaged."""
         self.chroma.check()
 
+    def check_complete(self, index: Index) -> None:
+        """Raise IndexCorruptError when the Chroma store lacks the live generation's vectors.
+
+        An emptied or replaced chroma/ folder is otherwise unnoticed while exact search answers
+        from the stored vectors, and found only when a larger collection needs Chroma.
+        """
+        stored = self.chroma.stored_count(index.generation)
+        if stored is not None and stored != len(index.chunks):
+            raise IndexCorruptError(
+                f"the Chroma store holds {stored} of the {len(index.chunks)} chunks of "
+                f"{index.generation} (emptied or replaced)"
+            )
+
     def quarantine(self) -> Path | None:
         """Move a damaged embedded store aside (kept for inspection) so a rebuild can start clean."""
         if self.settings.chroma_host or not self.root.exists():
@@ -165,15 +184,21 @@ class IndexStore:
                 # An empty scan would remove every lesson from the index.
                 raise KnowledgeError(f"knowledge folder {folder} does not exist")
             scan = scan_knowledge(folder, self.check)
-        with self._lock():
-            try:
-                live = self.current_generation() or ""
-            except IndexCorruptError:
-                live = ""
-            old = None if rebuild else self._previous_state()
-            report = self._build(scan, old, progress, start)
-            # Keep the generation being replaced: a running app may still be answering from it.
-            self._collect_garbage(keep={report.generation, live})
+        try:
+            with self._lock():
+                try:
+                    live = self.current_generation() or ""
+                except IndexCorruptError:
+                    live = ""
+                old = None if rebuild else self._previous_state()
+                report = self._build(scan, old, progress, start)
+                # Keep the generation being replaced: a running app may still be answering from it.
+                self._collect_garbage(keep={report.generation, live})
+        except Exception as exc:
+            # CURRENT flips last: a build cut short by a full disk leaves the live index as it was.
+            if is_disk_full(exc) and not isinstance(exc, KnowledgeError):
+                raise disk_full(f"cannot write the index in {self.root}", exc) from exc
+            raise
         return report
 
     def _previous_state(self) -> Generation | None:
