@@ -272,6 +272,41 @@ def worker_incremental(root: Path, out: Path, chroma: dict) -> dict:
     )
 
 
+def worker_scan(root: Path) -> dict:
+    """The message check in file mode: scan_lines over the message set, each line made unique."""
+    from bot.reply.official import FILENAME, load_official
+    from bot.reply.scan import scan_message
+    from bot.staff.messages import scan_lines
+
+    official = load_official(root / "knowledge" / FILENAME)
+    path = root / "evals" / "messages.jsonl"
+    texts = [QUERY]
+    if path.is_file():
+        texts = [json.loads(x)["text"] for x in path.read_text("utf-8").splitlines() if x.strip()]
+    repeat = max(1, 5000 // len(texts))
+    lines = [
+        json.dumps({"id": str(i), "text": f"{t} {i}"}, ensure_ascii=False)
+        for i, t in enumerate(texts * repeat)
+    ]
+    start, cpu = time.perf_counter(), time.process_time()
+    done = sum(1 for _ in scan_lines(lines, official))
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    one_ms = []
+    for i, text in enumerate(texts):
+        start = time.perf_counter()
+        scan_message(f"{text}#{i}", official)
+        one_ms.append((time.perf_counter() - start) * 1000)
+    p50, p95 = _pcts(one_ms)
+    return {
+        "messages": done,
+        "messages_per_s": round(done / seconds, 1),
+        # per CPU second of one core: what a quiet machine gives, whatever else is running
+        "messages_per_cpu_s": round(done / max(cpu_seconds, 1e-9), 1),
+        "scan_p50_ms": p50,
+        "scan_p95_ms": p95,
+    }
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     cpu = platform.processor()
@@ -317,7 +352,7 @@ def run_bench(args: argparse.Namespace) -> int:
     try:
         result = {
             name: _run_worker(name, tmp, args)
-            for name in ("ours", "baseline", "scale_10k", "incremental")
+            for name in ("ours", "baseline", "scale_10k", "incremental", "scan")
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -349,6 +384,12 @@ def run_bench(args: argparse.Namespace) -> int:
         f"incremental: one lesson edited → {inc['reembedded_chunks']} of {inc['total_chunks']} chunks "
         f"re-embedded in {inc['edit_one_lesson_s']} s"
     )
+    sc = result["scan"]
+    print(
+        f"message check: {sc['messages_per_s']} messages/s in file mode (target ≥ 1000; "
+        f"{sc['messages_per_cpu_s']} per CPU second), "
+        f"one message p50 {sc['scan_p50_ms']} ms p95 {sc['scan_p95_ms']} ms"
+    )
     r = result["ratios"]
     print(
         f"vs baseline: search p50 {r['search_p50_speedup']}× faster (target ≥ 3), "
@@ -360,7 +401,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench")
-    parser.add_argument("worker", choices=["ours", "baseline", "scale_10k", "incremental"])
+    parser.add_argument("worker", choices=["ours", "baseline", "scale_10k", "incremental", "scan"])
     parser.add_argument("out")
     parser.add_argument("--scale", type=int, default=10_000)
     parser.add_argument("--chroma-host")
@@ -379,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if chroma:
         chroma["collection_prefix"] = f"bench-{args.worker.replace('_', '-')}"
-    if args.worker == "ours":
+    if args.worker == "scan":
+        result = worker_scan(root)
+    elif args.worker == "ours":
         result = worker_ours(root, out, chroma)
     elif args.worker == "baseline":
         result = worker_baseline(root, out)
