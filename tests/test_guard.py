@@ -170,6 +170,13 @@ def test_an_oversize_question_or_body_is_refused_with_the_calm_message():
     assert big.json()["detail"] == TOO_LONG
 
 
+def test_housekeeping_routes_pass_but_not_an_oversize_upload():
+    client = public()
+    assert client.post("/gradio_api/cancel", json={"session_hash": "s1"}).status_code == 200
+    files = {"files": ("big.txt", b"x" * 20_000, "text/plain")}
+    assert client.post("/gradio_api/upload", files=files).status_code == 413
+
+
 def test_a_body_that_is_not_json_is_refused():
     r = public().post("/gradio_api/queue/join", content=b"{not json")
     assert r.status_code == 400

@@ -90,7 +90,8 @@ async def respond(send: Send, refusal: Refusal) -> None:
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The request body, or None as soon as it passes `limit` bytes (the rest is not read)."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -196,11 +197,11 @@ class PublicGuard:
         kind, name = route
         if kind == "other":
             return await respond(send, Refusal(404, "not_found", NOT_FOUND))
-        if kind == "pass":
-            return await self.app(scope, receive, send)
         length = declared_length(scope)
         if length is not None and length > self.max_body_bytes:
             return await respond(send, Refusal(413, "too_long", TOO_LONG))
+        if kind == "pass":
+            return await self.app(scope, receive, send)
         body = await read_body(receive, self.max_body_bytes)
         if body is None:
             return await respond(send, Refusal(413, "too_long", TOO_LONG))
