@@ -14,12 +14,18 @@ A reply counts as an error when the HTTP call fails or times out, the stream end
 event or without a reply, or the reply is the app's "busy" or "歇一歇" message. Latency is measured
 from the POST to the stream's `complete` event. The app must already be running (this starts
 nothing); every request goes to a loopback address only, and --max-requests caps the total.
+
+--source 127.0.0.2[,127.0.0.3,...] sends from those loopback addresses (the sessions dealt out
+among them), so that one run can be "another branch" of a second run, or 50 sessions can come
+from 5 branches under the app's per-address ceiling. A refusal before the queue (HTTP 429/413,
+bot/web/guard.py) counts by its kind: rate_limited, busy, too_long.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import random
@@ -106,6 +112,9 @@ async def ask(
     start = time.perf_counter()
     body = {"data": [question, chat.history], "session_hash": chat.session_hash}
     post = await client.post(f"{base}/gradio_api/call/chat", json=body)
+    if post.status_code in (413, 429):
+        kind = post.json().get("kind", "") if "json" in post.headers.get("content-type", "") else ""
+        return {"too_fast": "rate_limited"}.get(kind, kind or f"http_{post.status_code}"), 0.0, 0.0
     if post.status_code != 200:
         return f"http_{post.status_code}", 0.0, 0.0
     event_id = post.json().get("event_id")
@@ -179,6 +188,22 @@ async def session(
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
 
 
+def source_addresses(value: str) -> list[str | None]:
+    """The --source addresses ([None]: the system's choice); SystemExit unless all loopback."""
+    if not value:
+        return [None]
+    out: list[str | None] = []
+    for item in value.split(","):
+        try:
+            loopback = ipaddress.ip_address(item.strip()).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise SystemExit(f"refusing --source {item!r}: only loopback addresses")
+        out.append(item.strip())
+    return out
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100); 0 for no values."""
     if not values:
@@ -192,14 +217,24 @@ async def run(args: argparse.Namespace) -> dict:
     """Drive the app and return the summary."""
     base = loopback_url(args.url)
     questions = load_questions(Path(args.questions))
+    sources = source_addresses(args.source)
     limits = httpx.Limits(max_connections=args.sessions * 2 + 4, max_keepalive_connections=None)
     timeout = httpx.Timeout(args.timeout)
-    # trust_env=False: no proxy from the environment may carry a request off this machine.
-    async with httpx.AsyncClient(
-        limits=limits, timeout=timeout, trust_env=False, follow_redirects=False
-    ) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            # trust_env=False: no proxy from the environment may carry a request off this machine.
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.AsyncHTTPTransport(limits=limits, local_address=source),
+                    timeout=timeout,
+                    trust_env=False,
+                    follow_redirects=False,
+                )
+            )
+            for source in sources
+        ]
         try:
-            (await client.get(f"{base}/gradio_api/info")).raise_for_status()
+            (await clients[0].get(f"{base}/gradio_api/info")).raise_for_status()
         except httpx.HTTPError as exc:
             raise SystemExit(f"the app is not answering at {base} ({exc}): start it first") from exc
         results = Results()
@@ -207,7 +242,10 @@ async def run(args: argparse.Namespace) -> dict:
         deadline = time.monotonic() + args.duration
         rngs = [random.Random(args.seed + i) for i in range(args.sessions)]
         await asyncio.gather(
-            *(session(client, base, questions, r, deadline, args, results) for r in rngs)
+            *(
+                session(clients[i % len(clients)], base, questions, r, deadline, args, results)
+                for i, r in enumerate(rngs)
+            )
         )
         wall = time.perf_counter() - start
     ms = [x * 1000 for x in results.latencies]
@@ -215,6 +253,7 @@ async def run(args: argparse.Namespace) -> dict:
     return {
         "url": base,
         "sessions": args.sessions,
+        "source": args.source or "default",
         "duration_s": args.duration,
         "wall_s": round(wall, 2),
         "requests": results.finished,
@@ -247,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=5.0, help="mean pause between questions, s")
     parser.add_argument("--questions", default=str(ROOT / "evals" / "retrieval.jsonl"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--source", default="", help="send from these loopback addresses (a,b,…)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     if not (1 <= args.sessions <= 1000 and 0 < args.duration <= 3600 and args.max_requests > 0):
