@@ -179,7 +179,7 @@ def running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
     desk_host = env.get("BOT_ADMIN_HOST", "127.0.0.1")
     urls = {"public": f"http://127.0.0.1:{port}", "desk": f"http://{desk_host}:{admin_port}"}
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 300  # a first start builds the index; CI machines are slow
         waiting = [urls["public"]] + ([urls["desk"]] if "BOT_ADMIN_PASSWORD" in env else [])
         while waiting:
             assert proc.poll() is None, (tmp / "app.log").read_text("utf-8")[-3000:]
@@ -189,7 +189,8 @@ def running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
                     waiting.pop(0)
                     continue
             time.sleep(0.5)
-        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log"}
+        # "stop" ends the app early (a test of the page with its server gone).
+        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log", "stop": proc}
     finally:
         proc.terminate()
         try:
