@@ -189,8 +189,7 @@ def running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
                     waiting.pop(0)
                     continue
             time.sleep(0.5)
-        # "stop" ends the app early (a test of the page with its server gone).
-        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log", "stop": proc}
+        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log"}
     finally:
         proc.terminate()
         try:
