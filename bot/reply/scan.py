@@ -207,7 +207,9 @@ def scan_message(text: str, official: Official) -> ScanResult:
     if set(ctx.flags) <= ctx.amplifiers:
         ctx.flags.clear()  # only words that genuine notices use too
     flags = tuple(sorted(ctx.flags.values(), key=lambda f: (f.start, f.code)))
-    score = sum(f.weight for f in flags)
+    # amplifiers ("到期", "限时", "信用卡") add at most 1 together: three weak words are no scam
+    amplified = sum(f.weight for f in flags if f.code in ctx.amplifiers)
+    score = sum(f.weight for f in flags if f.code not in ctx.amplifiers) + min(amplified, 1)
     risk = "high" if score >= WEIGHT_HIGH else "medium" if score >= 1 else "low"
     return ScanResult(
         risk=risk,

@@ -274,7 +274,9 @@ PHRASES: tuple[tuple[str, re.Pattern[str], int, bool], ...] = (
 LOAN_WEAK = frozenset({"信用卡", "分期", "额度", "办卡", "提额"})
 STRONG_DEADLINE = frozenset({"冻结", "停用", "注销", "作废", "失效", "封号"})
 STRONG_FEE = re.compile(r"解冻费|激活费|刷流水|解封费|认证费|通道费|保证金|入会费|验资")
-FREE = re.compile(r"免|(?<![\d.,])0(?:\.0+)?元|零元|全免|不收|无需|无须|不需")
+FREE = re.compile(
+    r"免|(?<![\d.,])0(?:\.0+)?元|零元|全免|不收|无需|无须|不需|\d折|折扣|优惠|打折|减免"
+)
 WIN = frozenset({"中奖", "幸运观众", "幸运用户", "抽中", "奖品", "奖金", "大奖", "领奖", "兑奖"})
 POINTS = frozenset({"积分兑换", "积分清零"})
 TOO_GOOD_WEAK = frozenset({"返利", "佣金", "提成", "返现", "保本"})
