@@ -161,6 +161,22 @@ def test_each_hidden_harmful_line_is_reported_at_its_file_and_line(checker):
         assert want <= got, name
 
 
+def test_a_harmful_title_or_verdict_is_reported_at_its_line(tmp_path, checker):
+    text = (KNOWLEDGE / "fake-police-safe-account.md").read_text("utf-8")
+    text = re.sub(
+        r"^title: .*$", "title: 把存款转到安全账户就能证明清白", text, count=1, flags=re.M
+    )
+    text = re.sub(r"^verdict: .*$", "verdict: 对方是真警察，照做即可。", text, count=1, flags=re.M)
+    (tmp_path / "fake-police-safe-account.md").write_text(text, "utf-8")
+    scan = scan_knowledge(tmp_path, checker.check_lines)
+    lines = text.splitlines()
+    title_at = next(i for i, x in enumerate(lines, 1) if x.startswith("title:"))
+    verdict_at = next(i for i, x in enumerate(lines, 1) if x.startswith("verdict:"))
+    found = {(p.line, p.reason.split(" (")[0]) for p in scan.errors}
+    assert {(title_at, "harmful title"), (verdict_at, "harmful verdict")} <= found
+    assert scan.lessons == ()
+
+
 @pytest.mark.slow
 def test_bot_check_names_file_and_line(tmp_path):
     result = subprocess.run(

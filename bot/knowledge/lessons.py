@@ -210,12 +210,11 @@ def _checked(
         for (n, _, text), reason in zip(lines, check([(s, t) for _, s, t in lines]), strict=True)
         if reason
     ]
-    if lesson.verdict:
-        (reason,) = check([("", lesson.verdict)])
+    # The title and the verdict are shown too ("来自课程：《…》", the first line of a verdict).
+    for key, value in (("title", lesson.title), ("verdict", lesson.verdict)):
+        reason = check([("", value)])[0] if value else None
         if reason:
-            found.append(
-                Problem(where.rel, where.line_of("verdict"), f"harmful verdict ({reason})")
-            )
+            found.append(Problem(where.rel, where.line_of(key), f"harmful {key} ({reason})"))
     return (None, problems + found) if found else (lesson, problems)
 
 
