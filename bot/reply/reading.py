@@ -50,13 +50,16 @@ _STAGE_RULES: tuple[tuple[str, str], ...] = (
         r"(?:银行|柜员|大堂经理|手机银行|app).{0,8}(?:不让我?转|拦着|拦住|提醒我|问我|提示我|"
         r"说有风险|让我等)|确认键|付款键|(?:手|手指).{0,6}(?:按钮|键)上|"
         r"(?:要不要|还要不要|该不该|能不能|还转不转|还继续|要继续|接着)(?:继续)?(?:转|汇|付|操作|输|按)|"
-        r"转到一半|输到一半|站在(?:取款机|ATM|柜台)|在(?:取款机|ATM|银行门口|柜台)(?:前|旁边|这|边)",
+        r"转到一半|输到一半|站在(?:取款机|ATM机?|柜员机|柜台)|"
+        r"在(?:取款机|ATM机?|柜员机|银行门口|柜台)(?:前|旁边|这|边)",
     ),
     (
         "done",
         r"(?:点|点开|点了|打开)了?.{0,12}(?:填|输|写)了|(?:填|输入|输)了.{0,10}(?:卡号|密码|验证码|"
         r"身份证|信息|资料|银行卡)|"
         r"(?:装|下载|安装)了.{0,10}(?:app|软件|程序|会议)|(?:刷|录)了.{0,3}脸|"
+        r"(?:填|输)了?(?:身份证|银行卡|卡号|密码)[^。！？]{0,12}?(?:我)?(?:填|输)了|"
+        r"(?:屏幕共享|共享|远程|会议)[^，,。！？]{0,8}?(?:我)?(?:开了|打开了|装了|装好了)(?!会|的话|怎么|吗)|"
         r"(?:开|打开)了.{0,4}(?:屏幕共享|共享|远程)|已经.{0,10}(?:给|转|汇|打|交|付|说|告诉|念|点|装)",
     ),
     (
@@ -115,7 +118,7 @@ _ASK_RULES: tuple[tuple[str, str], ...] = (
 _PAYING_NOW = re.compile(
     r"(?:那|那我|我|只好|只能|只得)(?:就|这就|马上|现在就|得|先)(?:去)?(?:银行)?(?:转|汇|打钱|打款|交钱|"
     r"付钱|给他|给她|取钱|取现)(?!.{0,3}(?:吗|呢|不))|"
-    r"(?:正在|正|在)去银行.{0,6}(?:路上|取钱|转)|(?:在|去)(?:银行|取款机).{0,6}(?:取钱|取现).{0,8}(?:给|交)|"
+    r"(?:正在|正|在)去银行(?:.{0,6}(?:路上|取钱|转))?|(?:在|去)(?:银行|取款机).{0,6}(?:取钱|取现).{0,8}(?:给|交)|"
     r"(?:正在|正要|正准备|准备|马上就?|这就)(?:转|汇|交|付|打过去|转过去)|在转账|转过去了?吧|"
     r"(?:现在|马上|这就)(?:就)?去银行(?:取|转|汇)?|点了确认|还显示处理中|正在转我的钱|我只能交了|只好交了"
 )
@@ -379,7 +382,7 @@ def read_question(
             spans.append(s)
     if coached is not None and stage in ("ahead", "learning"):
         stage, stage_by = "now", "rule"  # repeating the scammer's script: it is happening now
-    if coached is not None and stage == "now" and cue_codes(body) & _AT_STAKE:
+    if coached is not None and stage == "now" and cue_codes(body) & (_AT_STAKE | {"bank_staff"}):
         spans.append(Span("now:emergency", coached.start, coached.end, coached.text))
     if official is not None and stage == "done" and stage_by != "rule":
         stage = "now"
@@ -396,7 +399,7 @@ def read_question(
             label = "now:emergency" if live else "done"
             stage, stage_by = label.split(":")[0], "history"
             spans.append(Span(label, gone.start(), gone.end(), gone.group()))
-        elif stage_rule is None and earlier.stage in ("now", "done"):
+        elif not is_strong(stage_rule) and earlier.emergency:
             stage, stage_by = earlier.stage, "history"
             spans += [s for s in earlier.spans if s.label in ("done", "now:emergency")]
         if not cues or not (find_cues(body) and set(c.code for c in cues) - {"amount"}):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stdnum import luhn
@@ -85,6 +84,7 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f")
 _TRADITIONAL = str.maketrans(
     "驗證碼說裡動態簡訊號銀帳戶這個給聽報條", "验证码说里动态简讯号银账户这个给听报条"
 )
+_DROP_ZERO_WIDTH = {**_TRADITIONAL, **{ord(c): None for c in _ZERO_WIDTH}}
 _NUMERALS = str.maketrans("零〇一二三四五六七八九幺两", "0012345678912")
 # What may stand between the digit groups of one number: "6222.0212/3456,7890", one per line.
 _SEP = r"[ \t.,/\\\n_·、|-]"
@@ -128,21 +128,30 @@ _PASSWORD = re.compile(
 )
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
+def _normalise(text: str) -> tuple[str, Sequence[int]]:
     """The text as detection reads it, and for each of its characters the original position.
 
     NFKC (full-width digits), zero-width characters removed, traditional keywords simplified,
     and Chinese numerals read as digits where four or more stand together ("六二二二…").
     """
-    chars: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in _ZERO_WIDTH:
-            continue
-        for c in unicodedata.normalize("NFKC", ch).translate(_TRADITIONAL):
-            chars.append(c)
-            where.append(i)
-    norm = "".join(chars)
+    # One translate does it when every character maps to at most one (cleaned input is NFKC
+    # already); the slower per-character walk only for text that NFKC would lengthen.
+    if unicodedata.is_normalized("NFKC", text):
+        norm = text.translate(_DROP_ZERO_WIDTH)
+        if len(norm) == len(text):
+            where: Sequence[int] = range(len(text))
+        else:
+            where = [i for i, ch in enumerate(text) if ch not in _ZERO_WIDTH]
+    else:
+        chars: list[str] = []
+        where = []
+        for i, ch in enumerate(text):
+            if ch in _ZERO_WIDTH:
+                continue
+            for c in unicodedata.normalize("NFKC", ch).translate(_TRADITIONAL):
+                chars.append(c)
+                where.append(i)
+        norm = "".join(chars)
     norm = _NUMERAL_RUN.sub(lambda m: m.group().translate(_NUMERALS), norm)
     return norm, where
 
@@ -183,13 +192,12 @@ def find_sensitive(text: str) -> list[Sensitive]:
     """
     norm, where = _normalise(text)
     found: list[Sensitive] = []
-    taken: list[tuple[int, int]] = []  # sorted and disjoint, so one bisect finds any overlap
+    taken = bytearray(len(norm))  # 1 where a span was found: an overlap is one find(), in C
 
     def add(kind: str, start: int, end: int) -> None:
-        i = bisect.bisect_left(taken, (start, end))
-        if (i and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
+        if taken.find(1, start, end) != -1:
             return
-        taken.insert(i, (start, end))
+        taken[start:end] = b"\1" * (end - start)
         found.append(Sensitive(kind, where[start], where[end - 1] + 1))
 
     has_id = False
@@ -201,16 +209,24 @@ def find_sensitive(text: str) -> list[Sensitive]:
             continue  # "110 96110 12381" is a list of hotlines, not a card number
         # "…零零一直打给我": a numeral at either end may be the start of a word ("一直"), not a
         # digit; the reading that leaves fewest digits unexplained wins.
-        edge = [i for i in range(m.start(), m.end()) if text[where[i]] in _NUMERAL_CHARS]
-        starts = [m.start()] + [i + 1 for i in edge[:2] if i < m.start() + 2]
-        ends = [m.end()] + [i for i in edge[-2:][::-1] if i >= m.end() - 2]
-        readings = [_partition(_groups(norm, a, b)) for a in starts for b in ends if b - a >= 4]
-        items, rests = min(readings, key=lambda r: sum(len(g[2]) for rest in r[1] for g in rest))
+        items, rests = _partition(groups)
+        if rests:
+            edge = [
+                i
+                for i in (m.start(), m.start() + 1, m.end() - 2, m.end() - 1)
+                if text[where[i]] in _NUMERAL_CHARS
+            ]
+            starts = [m.start()] + [i + 1 for i in edge if i < m.start() + 2]
+            ends = [m.end()] + [i for i in edge[::-1] if i >= m.end() - 2]
+            readings = [_partition(_groups(norm, a, b)) for a in starts for b in ends if b - a >= 4]
+            items, rests = min(
+                readings, key=lambda r: sum(len(g[2]) for rest in r[1] for g in rest)
+            )
         for kind, start, end in items:
             add(kind, start, end)
             has_id |= kind == "id"
         for rest in rests:
-            has_id = _fallback(rest, m.group(), add, has_id)
+            has_id = _fallback(rest, norm, add, has_id)
     # The whole password before the digits in it: "密码 Ab1234cd" must not leave "Ab…cd".
     for m in _PASSWORD.finditer(norm):
         add("password", m.start(1), m.end(1))
@@ -257,7 +273,7 @@ def _partition(groups: list[Group]) -> tuple[list[tuple[str, int, int]], list[li
 
 def _fallback(
     rest: list[tuple[int, int, str]],
-    number: str,
+    norm: str,
     add: Callable[[str, int, int], None],
     has_id: bool,
 ) -> bool:
@@ -266,7 +282,7 @@ def _fallback(
         return has_id
     digits = "".join(g[2] for g in rest)
     # Amounts listed with commas ("5000, 6000, 7000") are not a card: only plain groups count.
-    if re.search(r"[,/\n、]", number):
+    if re.search(r"[,/\n、]", norm[rest[0][0] : rest[-1][1]]):
         return has_id
     if len(digits) in (15, 18) and not has_id:
         # An ID-like number with a wrong check digit is still somebody's number.
@@ -344,14 +360,15 @@ _PAID = re.compile(
     r"给了.{0,6}?(?:身份证|银行卡|卡号|密码|验证码)"
 )
 _LOST = re.compile(
-    r"(?:钱|存款|余额|卡里|账户里|账上).{0,6}(?:被转走|转走了|少了|没了|不见了|被骗走|被取走)|把我拉黑"
+    r"(?:钱|存款|余额|卡里|账户里|账上).{0,6}(?:被转走|转走了|少了|没了|不见了|被骗走|被取走)|把我拉黑|"
+    r"刚(?:被)?转走"
 )
 _SHARED = re.compile(
     r"(?:验证码|验正码|校验码|动态码|密码|卡号|短信里的\d+).{0,16}?"
     r"(?:告诉|给|念|报|发|输|填|说)[^，,。 ]{0,6}了|"
     r"(?:告诉|给|念|报|发|输|填)了.{0,10}?(?:验证码|验正码|密码|卡号)"
 )
-_CHEATED = re.compile(r"被骗了|上当了|被骗走|受骗了")
+_CHEATED = re.compile(r"被骗了|上当了|被骗走|受骗了|被人骗了|被骗脱|被骗掉|被骗去|骗走了")
 _LIVE = re.compile(
     r"(?:正|正在|还在|开着|一直在|人就在|现在就在).{0,10}?"
     r"(?:屏幕共享|共享屏幕|共享|远程|电话|通话|视频|看我的屏幕|看着|取款机|ATM|教我|催我|等我)|"
@@ -364,6 +381,7 @@ _LIVE_DEMAND = re.compile(
 _BLOCK = re.compile(
     r"没|未|不会|不要|别|还好|幸好|差点|差一点|险些|如果|万一|假如|要是|假设|以后|将来|听说|据说|电视|新闻|"
     r"别人|邻居|朋友|亲戚|同事|有人说|有的人|他自己|她自己|人家|去年|前年|上次|以前|会不会|是不是真的|防|拦住|"
+    r"当时|那时|年前|个月前|"
     r"能不能|可不可以|吗$"
 )
 
