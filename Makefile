@@ -19,12 +19,15 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Headless Chromium and a CJK font for the browser tests (Debian packages; needs root or sudo).
+# Headless Chromium and a CJK font for the browser tests (Debian packages; needs root or sudo),
+# and axe-core from npm.
 browser:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk" || ! fc-list 2>/dev/null | grep -qi "color emoji"; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
 	fi
+	@# axe-core (npm) audits the pages' accessibility in the browser tests.
+	@test -f node_modules/axe-core/axe.min.js || npm install --no-save --no-audit --no-fund axe-core@4.10.3 >/dev/null
 
 run: install
 	$(BIN)/python app.py

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 5_000_000
     rate_limit_per_minute: int = 20
     concurrency: int = 8
+    idle_minutes: float = Field(
+        default=5, description="senior page: minutes without use before the 'still there?' notice"
+    )
 
     def encoder_threads(self) -> int:
         """Threads for the encoder: oversubscribing 2 cores makes USE 100x slower."""
@@ -93,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def unanswered_path(self) -> Path:
         return self.data_dir / "unanswered.jsonl"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
 
 
 def load_settings(*, env_file: bool = True, **overrides: object) -> Settings:

@@ -85,20 +85,14 @@ def load_questions(path: Path) -> list[str]:
     return questions
 
 
-def reply_text(chat: list) -> str:
-    """The last assistant message of the conversation returned by /chat."""
-    for message in reversed(chat or []):
-        if message.get("role") == "assistant":
-            content = message.get("content")
-            if isinstance(content, list):
-                return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-            return str(content or "")
-    return ""
+def reply_text(update: object) -> str:
+    """The reply's text in one update of /chat (a dict: text, done, kind, lesson, ...)."""
+    return str(update.get("text", "")) if isinstance(update, dict) else ""
 
 
 @dataclass
 class Conversation:
-    """One session's Gradio session id and its chat so far."""
+    """One session's Gradio session id and its questions so far (what the page sends back)."""
 
     session_hash: str
     history: list = field(default_factory=list)
@@ -136,8 +130,8 @@ async def ask(
                 if event == "complete":
                     elapsed = time.perf_counter() - start
                     output = json.loads(line[5:])
-                    chat.history = output[0] if output and isinstance(output[0], list) else []
-                    text = reply_text(chat.history)
+                    text = reply_text(output[0] if output else None)
+                    chat.history = [*chat.history, question][-6:]
                     if not text.strip():
                         return "empty_reply", 0.0, 0.0
                     if BUSY in text:

@@ -189,7 +189,8 @@ def running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
                     waiting.pop(0)
                     continue
             time.sleep(0.5)
-        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log"}
+        # "stop" ends the app early (a test of the page with its server gone).
+        yield {**urls, "dir": tmp, "knowledge": knowledge, "log": tmp / "app.log", "stop": proc}
     finally:
         proc.terminate()
         try:

@@ -104,24 +104,20 @@ def _shot(pg, name: str) -> None:
 
 def _open_chat(pg, app) -> None:
     pg.goto(app["public"] + "/")
-    pg.wait_for_selector("#sg-send", timeout=60_000)
+    pg.wait_for_selector("#sg-app[data-ready]", timeout=60_000)
 
 
 def _ask(pg, question: str) -> str:
-    before = pg.locator("#sg-chat .message.bot").count()
-    pg.fill("#sg-input textarea", question)
+    before = pg.locator("#sg-chat .sg-fb").count()
+    pg.fill("#sg-box", question)
     pg.click("#sg-send")
     pg.wait_for_function(
-        "([n]) => { const m = document.querySelectorAll('#sg-chat .message.bot');"
-        " return m.length > n && m[m.length-1].innerText.includes('来自课程'); }",
-        arg=[before],
-        timeout=30_000,
+        "n => document.querySelectorAll('#sg-chat .sg-fb').length > n", arg=before, timeout=30_000
     )
-    return pg.locator("#sg-chat .message.bot").last.inner_text()
+    return pg.locator("#sg-chat .sg-bot").last.inner_text()
 
 
-def _font_px(pg, selector: str) -> float:
-    return float(pg.eval_on_selector(selector, "e => parseFloat(getComputedStyle(e).fontSize)"))
+# The senior page's sizes, contrast, layout, emergency card and practice: test_senior_page.py.
 
 
 def test_question_gets_an_answer_with_its_source(app, page):
@@ -130,103 +126,11 @@ def test_question_gets_an_answer_with_its_source(app, page):
     text = _ask(page, "有个人打电话说是公安局的 说我卡涉嫌洗钱 要我把钱转到安全账户")
     assert "来自课程：《" in text
     assert "安全账户" in text
-    assert "🔊" in page.locator("#sg-chat .message.bot").last.inner_text()
+    assert "🔊" in text
     _shot(page, "02-senior-answer")
 
 
-def test_emergency_button_shows_the_card_without_typing(app, page):
-    _open_chat(page, app)
-    page.click("#sg-emergency")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#sg-chat .message.bot')].some(m => m.innerText.includes('96110'))",
-        timeout=10_000,
-    )
-    text = page.locator("#sg-chat .message.bot").last.inner_text()
-    for must in ("110", "96110", "冻结", "挂断", "保留"):
-        assert must in text
-    _shot(page, "03-senior-emergency")
-
-
-def test_font_buttons_change_and_remember_the_size(app, page):
-    _open_chat(page, app)
-    _ask(page, "验证码能告诉别人吗")
-    msg = "#sg-chat .message.bot"
-    base = _font_px(page, msg)
-    assert base >= 20
-    for _ in range(6):
-        page.click("#sg-bigger")
-    bigger = _font_px(page, msg)
-    assert bigger >= 32
-    assert bigger > base
-    page.reload()
-    page.wait_for_selector("#sg-send")
-    assert _font_px(page, "#sg-input textarea") >= 32  # remembered on the device
-    _shot(page, "04-senior-large-font")
-    for _ in range(10):
-        page.click("#sg-smaller")
-    assert _font_px(page, "#sg-input textarea") == pytest.approx(20)
-
-
-def _luminance(rgb: str) -> float:
-    parts = [float(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
-    lin = [
-        (c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4
-        for c in parts
-    ]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def _contrast(fg: str, bg: str) -> float:
-    a, b = sorted((_luminance(fg), _luminance(bg)), reverse=True)
-    return (a + 0.05) / (b + 0.05)
-
-
-def test_sizes_line_height_and_contrast_meet_the_elder_rules(app, page):
-    _open_chat(page, app)
-    _ask(page, "微信的字太小了怎么调大")
-    body = page.eval_on_selector(
-        "#sg-chat .message.bot",
-        "e => { const s = getComputedStyle(e); return [parseFloat(s.fontSize), parseFloat(s.lineHeight), s.color]; }",
-    )
-    assert body[0] >= 20
-    assert body[1] / body[0] >= 1.5
-    boxes = page.eval_on_selector_all(
-        "button",
-        "bs => bs.filter(b => b.offsetParent !== null).map(b => { const r = b.getBoundingClientRect();"
-        " const s = getComputedStyle(b);"
-        " return [b.innerText.trim(), r.width, r.height, s.color, s.backgroundColor]; })",
-    )
-    assert len(boxes) >= 12
-    for label, width, height, fg, bg in boxes:
-        assert min(width, height) >= 60, f"tap target too small: {label!r} {width}x{height}"
-        if "rgba(0, 0, 0, 0)" not in bg:
-            assert _contrast(fg, bg) >= 4.5, f"low contrast on {label!r}: {fg} on {bg}"
-    assert _contrast(body[2], "rgb(255, 255, 255)") >= 4.5
-
-
-def test_staff_room_outline_practice_and_drill(app, page):
-    page.goto(app["public"] + "/staff")
-    page.wait_for_selector("text=备课室", timeout=60_000)
-    page.get_by_label("选择课程").click()
-    page.get_by_role("option").filter(has_text="安全账户").first.click()
-    page.wait_for_selector("text=讲课要点", timeout=20_000)
-    _shot(page, "05-staff-outline")
-    page.get_by_role("tab", name="模拟提问").click()
-    page.get_by_role("button", name="出一道题").click()
-    page.wait_for_selector("text=老人问", timeout=20_000)
-    page.get_by_label("您的回答（像对老人讲话一样）").fill(
-        "马上挂断电话，不要转账，自己打110问问。"
-    )
-    page.get_by_role("button", name="看看讲得怎么样").click()
-    page.wait_for_selector("text=参考回答", timeout=20_000)
-    _shot(page, "06-staff-practice")
-    page.get_by_role("tab", name="防骗演练").click()
-    page.get_by_role("button", name="开始演练").click()
-    page.wait_for_selector("text=第1句", timeout=20_000)
-    page.locator("label").filter(has_text="挂断").first.click()
-    page.get_by_role("button", name="就这么做").click()
-    page.wait_for_selector("text=这句话的破绽", timeout=20_000)
-    _shot(page, "07-staff-drill")
+# The staff room (plan, practice, drill, term, axe, live lessons): test_staff_browser.py.
 
 
 def _login(pg, url: str, password: str) -> None:
@@ -291,5 +195,7 @@ def test_chat_streams_over_http(app):
     outputs = list(job)
     final = job.result()
     assert len(outputs) >= 2  # pieces arrived before the end
-    text = str(final[0][-1]["content"])
+    assert final["done"]
+    assert final["emergency"]
+    text = final["text"]
     assert text.index("110") < text.index("来自课程")  # the card comes before the guidance

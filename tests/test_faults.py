@@ -460,11 +460,7 @@ def chat(client: httpx.Client, url: str, question: str, session: str) -> str:
                 event = line[6:].strip()
             elif line.startswith("data:") and event in ("complete", "error"):
                 assert event == "complete", line
-                messages = json.loads(line[5:])[0]
-                content = messages[-1]["content"]
-                if isinstance(content, list):
-                    return "".join(p.get("text", "") for p in content)
-                return str(content)
+                return str(json.loads(line[5:])[0]["text"])  # one update: text, done, ...
     raise AssertionError("the stream ended without a reply")
 
 

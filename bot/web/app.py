@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +20,17 @@ import gradio as gr  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.errors import BotError  # noqa: E402
 from bot.reply.assistant import Assistant, build_assistant  # noqa: E402
-from bot.reply.compose import EMERGENCY_CARD  # noqa: E402
 from bot.web import guard  # noqa: E402
+from bot.web.senior import build_senior  # noqa: E402
 
 log = logging.getLogger("silverguard.app")
-
-BUSY = "系统有点忙，请稍等一下再问，或者问问网点的工作人员。"
-# Pieces that arrive closer together than this go out as one update: every update is one more
-# postprocess and event in Gradio, and the composer's lines all arrive within a millisecond
-# (24 -> 31 answers/s under 50 back-to-back clients, README "Load").
-STREAM_EVERY_S = 0.1
-QUICK_QUESTIONS = (
-    "AI换脸是怎么回事",
-    "公安局打电话说我洗钱",
-    "验证码能告诉别人吗",
-    "手机银行大字版怎么用",
-    "微信怎么打视频电话",
-    "保健品讲座能去吗",
-    "中奖了要先交钱吗",
-    "养老投资高回报能信吗",
-)
 
 STATIC = Path(__file__).parent / "static"
 # The only functions the public port runs (the senior page and the staff room, by Gradio's api
 # name; a repeat `name_1` counts as `name`); any other name or fn_index is a 404 (guard.py).
 PUBLIC_API = (
     "chat",
+    "feedback",
     "respond",
     "handler",
     "emergency",
@@ -68,139 +51,14 @@ def css() -> str:
 
 
 def head() -> str:
-    """The <head> script: font size (A-/A+) and read-aloud, kept in the browser."""
+    """The <head> script: the senior page (bot/web/static/silverguard.js), kept in the browser."""
     return f"<script>\n{(STATIC / 'silverguard.js').read_text('utf-8')}</script>\n"
-
-
-# ---------------------------------------------------------------- senior chat
-
-
-def _text(content: Any) -> str:
-    """Plain text of a chat message (Gradio 6 keeps content as a list of typed parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(_text(part) for part in content)
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    return ""
-
-
-def _display(text: str) -> str:
-    """Markdown for the chat bubble: a line that is not a list item starts its own paragraph."""
-    lines = text.strip().splitlines()
-    out: list[str] = []
-    for i, line in enumerate(lines):
-        numbered = bool(re.match(r"^\d+\. ", line))
-        if i and not (numbered and re.match(r"^\d+\. ", lines[i - 1])):
-            out.append("")
-        out.append(line)
-    return "\n".join(out)
-
-
-def _user_turns(history: list[dict]) -> list[str]:
-    return [_text(m.get("content")) for m in history if m.get("role") == "user"]
-
-
-def make_chat_handlers(assistant: Assistant) -> tuple[Any, Any]:
-    """The chat's generator (streams the reply) and the emergency button's handler.
-
-    The rate limit and the size cap sit in front of the queue (bot/web/guard.py).
-    """
-
-    def respond(message: str, history: list[dict] | None, request: gr.Request):
-        history = list(history or [])
-        question = assistant.read(message)  # read once: shown redacted, answered from the same
-        shown = question.redacted
-        earlier = _user_turns(history)
-        history.append({"role": "user", "content": shown or "（空白）"})
-        text = ""
-        shown_at = 0.0  # the first piece (the emergency card, if any) goes out at once
-        try:
-            for piece in assistant.stream(question, earlier):
-                if isinstance(piece, str):
-                    text += piece
-                    if time.monotonic() - shown_at >= STREAM_EVERY_S:
-                        shown_at = time.monotonic()
-                        yield history + [{"role": "assistant", "content": _display(text)}], ""
-                else:
-                    text = piece.text
-        except BotError as exc:
-            log.warning("chat failed: %s", exc)
-            text = BUSY
-        except Exception:
-            log.exception("chat failed")
-            text = BUSY
-        yield history + [{"role": "assistant", "content": _display(text or BUSY)}], ""
-
-    def emergency(history: list[dict] | None):
-        return list(history or []) + [{"role": "assistant", "content": _display(EMERGENCY_CARD)}]
-
-    return respond, emergency
-
-
-def _ask_fixed(respond: Any, question: str) -> Any:
-    def handler(history: list[dict] | None, request: gr.Request):
-        yield from respond(question, history, request)
-
-    return handler
 
 
 def build_public(assistant: Assistant, settings: Settings) -> Any:
     """The public app: the senior chat at / and the staff room at /staff. Nothing here writes."""
-    respond, emergency = make_chat_handlers(assistant)
     with gr.Blocks(title="银龄反诈助手", analytics_enabled=False) as demo:
-        with gr.Row():
-            gr.Markdown("# 银龄反诈助手\n有拿不准的电话、短信、转账，先问问我。")
-            smaller = gr.Button("A−", scale=0, elem_id="sg-smaller")
-            bigger = gr.Button("A+", scale=0, elem_id="sg-bigger")
-        help_btn = gr.Button("我可能被骗了", elem_id="sg-emergency", variant="stop")
-        chat = gr.Chatbot(
-            elem_id="sg-chat",
-            label="对话",
-            height=620,
-            buttons=[],
-            feedback_options=None,
-            placeholder="您好！请问有什么想问的？可以打字，也可以点下面的问题。",
-        )
-        with gr.Row():
-            box = gr.Textbox(
-                show_label=False,
-                placeholder="在这里打字提问，比如：有人让我转账到安全账户",
-                lines=2,
-                max_lines=4,
-                scale=4,
-                elem_id="sg-input",
-            )
-            send = gr.Button("发送", variant="primary", scale=1, elem_id="sg-send")
-        quick = []
-        for row in (QUICK_QUESTIONS[:4], QUICK_QUESTIONS[4:]):
-            with gr.Row(elem_classes="sg-quick"):
-                quick += [gr.Button(q, size="lg") for q in row]
-        with gr.Row():
-            rate = gr.Radio(["慢", "正常", "快"], value="正常", label="朗读速度", scale=2)
-            new = gr.Button("新的对话", scale=1, elem_id="sg-new")
-
-        chat_io: dict[str, Any] = dict(
-            inputs=[box, chat], outputs=[chat, box], show_progress="hidden"
-        )
-        send.click(respond, api_name="chat", api_visibility="undocumented", **chat_io)
-        box.submit(respond, api_visibility="private", **chat_io)
-        for button, question in zip(quick, QUICK_QUESTIONS, strict=True):
-            button.click(
-                _ask_fixed(respond, question),
-                inputs=[chat],
-                outputs=[chat, box],
-                api_visibility="private",
-                show_progress="hidden",
-            )
-        help_btn.click(
-            emergency, inputs=[chat], outputs=[chat], api_visibility="private", queue=False
-        )
-        new.click(lambda: ([], ""), outputs=[chat, box], api_visibility="private", queue=False)
-        smaller.click(None, js="() => sgFont(-2)")
-        bigger.click(None, js="() => sgFont(2)")
-        rate.change(None, inputs=[rate], js="(r) => sgRate(r)")
+        build_senior(assistant, settings)
 
     with demo.route("备课", "/staff", show_in_navbar=False):
         build_staff(assistant)
