@@ -358,6 +358,25 @@ def test_a_lost_connection_says_so_in_chinese_and_keeps_the_question(page):
     _shot(page, "senior-offline")
 
 
+def test_a_refusal_at_the_door_is_said_calmly_and_the_question_kept(page):
+    too_fast = {"detail": "您问得有点快了，请歇一歇，过一分钟再问。", "kind": "too_fast"}
+    page.route(
+        "**/gradio_api/call/chat",
+        lambda route: route.fulfill(
+            status=429, content_type="application/json", body=json.dumps(too_fast)
+        ),
+    )
+    page.fill("#sg-box", "保健品讲座能去吗")
+    page.click("#sg-send")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#sg-chat .sg-bot')].pop().innerText.includes('歇一歇')",
+        timeout=10_000,
+    )
+    assert page.locator("#sg-box").input_value() == "保健品讲座能去吗"
+    assert page.locator("#sg-send").is_enabled()
+    assert page.locator("#sg-offline").is_hidden()  # the server is there: not "连不上"
+
+
 def test_feedback_is_stored_redacted_with_the_lesson(page, app):
     _ask(page, "我手机号13812345678 有人说公安局要我把钱转到安全账户")
     page.locator("#sg-chat .sg-fb").last.get_by_role("button", name="没用").click()
