@@ -210,6 +210,7 @@ body{font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-
 h1{font-size:22pt}h2{font-size:16pt;border-bottom:2px solid #333;margin-top:1.2em}
 .handout{font-size:20pt;line-height:1.7}
 .handout h1{font-size:30pt;margin:0 0 .4em}
+.handout h2{font-size:22pt}
 .handout .reminder{font-size:26pt;font-weight:700;border:4px solid #111;padding:.3em .5em}
 .handout ol{padding-left:1.4em}.handout li{margin:.2em 0}
 .handout table{border-collapse:collapse;width:100%}.handout td{border:2px solid #111;padding:.2em .4em}

@@ -6,8 +6,6 @@ Run with `python app.py` (or `make run`). bot/ does the work; this module only b
 from __future__ import annotations
 
 import logging
-import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from bot.errors import BotError  # noqa: E402
 from bot.reply.assistant import Assistant, build_assistant  # noqa: E402
 from bot.web import guard  # noqa: E402
 from bot.web.senior import build_senior  # noqa: E402
+from bot.web.staff import STAFF_API, build_staff  # noqa: E402
 
 log = logging.getLogger("silverguard.app")
 
@@ -35,12 +34,7 @@ PUBLIC_API = (
     "handler",
     "emergency",
     "lambda",
-    "show_outline",
-    "ask_practice",
-    "grade",
-    "drill_start",
-    "drill_choose",
-    "drill_next",
+    *STAFF_API,
 )
 UNLIMITED_API = ("emergency", "lambda")  # the red button and 新的对话 are never rate-limited
 
@@ -61,134 +55,8 @@ def build_public(assistant: Assistant, settings: Settings) -> Any:
         build_senior(assistant, settings)
 
     with demo.route("备课", "/staff", show_in_navbar=False):
-        build_staff(assistant)
+        build_staff(assistant, demo)
     return demo
-
-
-# ---------------------------------------------------------------- staff room
-
-
-def build_staff(assistant: Assistant) -> None:
-    """备课: outline (downloadable), 模拟提问 practice, 防骗演练 drill — read-only."""
-    from bot.staff import lecture
-
-    # One folder for every outline download, removed when the app exits (not one per click).
-    outlines = tempfile.TemporaryDirectory(prefix="sg-outline-")
-
-    def lessons() -> dict[str, Any]:
-        return assistant.lessons()
-
-    def choices() -> list[tuple[str, str]]:
-        items = sorted(lessons().values(), key=lambda r: (r.topic, r.title))
-        return [(f"{r.title}（{r.topic}）", r.doc_id) for r in items]
-
-    def show_outline(doc_id: str):
-        lesson = lessons().get(doc_id)
-        if lesson is None:
-            return "请先选择一课。", None
-        plan = lecture.outline(lesson)
-        out = Path(outlines.name) / f"{doc_id}.html"
-        out.write_text(plan.to_html(), "utf-8")
-        return plan.to_markdown(), str(out)
-
-    def ask_practice(doc_id: str):
-        lesson = lessons().get(doc_id)
-        if lesson is None:
-            return "请先选择一课。", None, "", ""
-        practice = lecture.practice_question(lesson, random.Random())
-        return f"**老人问**：{practice.question}", practice, "", ""
-
-    def grade(practice: Any, answer: str):
-        if practice is None:
-            return "请先点“出一道题”。"
-        fb = lecture.score_answer(practice, answer or "")
-        covered = "\n".join(f"- ✅ {p}" for p in fb.covered) or "- （还没有讲到要点）"
-        missed = "\n".join(f"- ⬜ {p}" for p in fb.missed) or "- （都讲到了，很好！）"
-        return (
-            f"**讲到的要点**（{len(fb.covered)}/{len(fb.covered) + len(fb.missed)}）\n{covered}\n\n"
-            f"**还可以补充**\n{missed}\n\n**参考回答**：{fb.reference}"
-        )
-
-    def drill_start(doc_id: str):
-        lesson = lessons().get(doc_id)
-        steps = lecture.drill(lesson) if lesson else []
-        return _drill_view(steps, 0, "")
-
-    def drill_choose(steps: list, i: int, choice: str | None):
-        if not steps or i >= len(steps):
-            return _drill_view(steps, i, "")
-        step = steps[i]
-        if choice is None:
-            return _drill_view(steps, i, "请先选一个做法。")
-        right = step.choices.index(choice) == step.safe_index
-        verdict = (
-            "✅ 做得对！"
-            if right
-            else f"⚠️ 这样做有危险。更稳妥的是：{step.choices[step.safe_index]}"
-        )
-        return _drill_view(
-            steps, i, f"{verdict}\n\n**这句话的破绽**：{step.red_flag}", answered=True
-        )
-
-    def drill_next(steps: list, i: int):
-        return _drill_view(steps, i + 1, "")
-
-    def _drill_view(steps: list, i: int, feedback: str, answered: bool = False):
-        if not steps:
-            return steps, 0, "请先选择一课，再点“开始演练”。", gr.update(choices=[], value=None), ""
-        if i >= len(steps):
-            done = "演练结束。记住：陌生来电要钱、要验证码，一律挂断，打官方电话核实。"
-            return steps, i, done, gr.update(choices=[], value=None), ""
-        step = steps[i]
-        line = f"**第{i + 1}句，对方说**：“{step.scammer_line}”\n\n您会怎么做？"
-        radio = gr.update(choices=list(step.choices), value=None if not answered else gr.skip())
-        return steps, i, line, radio, feedback
-
-    gr.Markdown("# 备课室\n选一课，生成提纲、练习回答老人提问、进行防骗演练。")
-    pick = gr.Dropdown(choices=choices(), value=None, label="选择课程", interactive=True)
-    with gr.Tab("讲课提纲"):
-        make = gr.Button("生成提纲")
-        outline_md = gr.Markdown()
-        download = gr.File(label="下载可打印的提纲（HTML，可直接打印）")
-        make.click(
-            show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private"
-        )
-        pick.change(
-            show_outline, inputs=[pick], outputs=[outline_md, download], api_visibility="private"
-        )
-    with gr.Tab("模拟提问"):
-        state = gr.State(None)
-        new_q = gr.Button("出一道题")
-        question = gr.Markdown()
-        reply = gr.Textbox(label="您的回答（像对老人讲话一样）", lines=4)
-        check = gr.Button("看看讲得怎么样", variant="primary")
-        feedback = gr.Markdown()
-        new_q.click(
-            ask_practice,
-            inputs=[pick],
-            outputs=[question, state, reply, feedback],
-            api_visibility="private",
-        )
-        check.click(grade, inputs=[state, reply], outputs=[feedback], api_visibility="private")
-    with gr.Tab("防骗演练"):
-        steps_state, idx_state = gr.State([]), gr.State(0)
-        start = gr.Button("开始演练")
-        line_md = gr.Markdown()
-        options = gr.Radio(choices=[], label="选一个做法")
-        choose = gr.Button("就这么做", variant="primary")
-        drill_fb = gr.Markdown()
-        nxt = gr.Button("下一句")
-        outs = [steps_state, idx_state, line_md, options, drill_fb]
-        start.click(drill_start, inputs=[pick], outputs=outs, api_visibility="private")
-        choose.click(
-            drill_choose,
-            inputs=[steps_state, idx_state, options],
-            outputs=outs,
-            api_visibility="private",
-        )
-        nxt.click(
-            drill_next, inputs=[steps_state, idx_state], outputs=outs, api_visibility="private"
-        )
 
 
 # ---------------------------------------------------------------- content desk

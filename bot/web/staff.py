@@ -16,6 +16,17 @@ import gradio as gr
 from bot.errors import BotError
 from bot.reply.assistant import Assistant
 
+# Staff-page colours that meet WCAG AA on white (the theme's orange buttons and grey tab labels
+# do not: axe-core color-contrast). Scoped to the staff page so the senior page keeps its own.
+STAFF_CSS = """
+#sg-staff button.primary, #sg-staff button.primary:hover {
+  background: #1d4ed8; border-color: #1d4ed8; color: #fff; }
+#sg-staff button[role=tab] { color: #1f2937; }
+#sg-staff button[role=tab][aria-selected=true] { color: #1e3a8a; }
+#sg-staff input, #sg-staff textarea { color: #111827; }
+#sg-staff input::placeholder, #sg-staff textarea::placeholder { color: #4b5563; opacity: 1; }
+"""
+
 # The staff room's functions, by api name (the public port's guard runs only named functions).
 STAFF_API = (
     "refresh_lessons",
@@ -28,6 +39,11 @@ STAFF_API = (
     "make_term",
     "export_term",
 )
+
+
+def _file(path: Path | None) -> Any:
+    """A download box: shown with its file, hidden while empty (an empty box fails axe-core)."""
+    return gr.update(value=str(path) if path else None, visible=path is not None)
 
 
 def lesson_choices(assistant: Assistant) -> list[tuple[str, str]]:
@@ -58,17 +74,17 @@ def build_staff(assistant: Assistant, demo: Any | None = None) -> None:
         lessons = assistant.lessons()
         picked = [lessons[d] for d in (doc_ids or []) if d in lessons]
         if not picked:
-            return "请先选一课（最多两课）。", None, None
+            return "请先选一课（最多两课）。", _file(None), _file(None)
         try:
             plan = plans.class_plan(picked, int(minutes), embed)
         except BotError as exc:
-            return f"做不了这份教案：{exc}", None, None
+            return f"做不了这份教案：{exc}", _file(None), _file(None)
         stem = "-".join(plan.lessons)
         plan_file = out_dir / f"教案-{stem}-{plan.minutes}.html"
         plan_file.write_text(plans.plan_html(plan), "utf-8")
         handout_file = out_dir / f"讲义-{stem}.html"
         handout_file.write_text(plans.handout_html(plan.handout), "utf-8")
-        return plan.to_markdown(), str(plan_file), str(handout_file)
+        return plan.to_markdown(), _file(plan_file), _file(handout_file)
 
     def new_question(doc_id: str | None, decks: dict | None):
         decks = dict(decks or {})
@@ -143,120 +159,130 @@ def build_staff(assistant: Assistant, demo: Any | None = None) -> None:
         try:
             classes = schedule.from_rows(data, lessons)
         except BotError as exc:
-            return None, None, f"导出不了：{exc}"
+            return _file(None), _file(None), f"导出不了：{exc}"
         if not classes:
-            return None, None, "表里还没有课，请先点“排课”。"
+            return _file(None), _file(None), "表里还没有课，请先点“排课”。"
         stem = f"课程表-{classes[0].date:%Y%m}"
         ics = out_dir / f"{stem}.ics"
         ics.write_text(schedule.to_ics(classes, lessons), "utf-8", newline="")
         page = out_dir / f"{stem}.html"
         page.write_text(schedule.schedule_html(classes, lessons), "utf-8")
-        return str(page), str(ics), f"已导出{len(classes)}堂课。"
+        return _file(page), _file(ics), f"已导出{len(classes)}堂课。"
 
-    gr.Markdown(
-        "# 备课室\n选课程，做课堂教案和讲义、练习回答老人提问、进行防骗演练、排学期课程表。"
-    )
-    choices = lesson_choices(assistant)
-    refresh = gr.Button("刷新课程列表", size="sm", elem_id="sg-staff-refresh")
-    with gr.Tab("课堂教案"):
-        plan_pick = gr.Dropdown(
+    with gr.Column(elem_id="sg-staff"):
+        gr.HTML(f"<style>{STAFF_CSS}</style>", padding=False)
+        gr.Markdown(
+            "# 备课室\n选课程，做课堂教案和讲义、练习回答老人提问、进行防骗演练、排学期课程表。"
+        )
+        choices = lesson_choices(assistant)
+        refresh = gr.Button("刷新课程列表", size="sm", elem_id="sg-staff-refresh")
+        pick = gr.Dropdown(
             choices=choices,
             value=None,
-            multiselect=True,
-            max_choices=2,
-            label="选一课或两课（按课程名和主题）",
-            elem_id="sg-plan-pick",
+            label="练习用的课程（模拟提问、防骗演练）",
+            elem_id="sg-pick",
         )
-        minutes = gr.Radio(["30", "45"], value="45", label="课时（分钟）", elem_id="sg-minutes")
-        make = gr.Button("生成教案和讲义", variant="primary", elem_id="sg-make-plan")
-        plan_md = gr.Markdown(elem_id="sg-plan")
-        plan_file = gr.File(label="下载教案（含讲义，浏览器里直接打印）")
-        handout_file = gr.File(label="下载大字讲义（A4 一页，直接打印）")
-        make.click(
-            make_plan,
-            inputs=[plan_pick, minutes],
-            outputs=[plan_md, plan_file, handout_file],
-            api_visibility="private",
-        )
-    pick = gr.Dropdown(
-        choices=choices, value=None, label="练习用的课程（模拟提问、防骗演练）", elem_id="sg-pick"
-    )
-    with gr.Tab("模拟提问"):
-        practice_state, decks = gr.State(None), gr.State({})
-        new_q = gr.Button("出一道题", elem_id="sg-new-question")
-        question = gr.Markdown(elem_id="sg-question")
-        reply = gr.Textbox(label="您的回答（像对老人讲话一样）", lines=4, elem_id="sg-reply")
-        check = gr.Button("看看讲得怎么样", variant="primary", elem_id="sg-grade")
-        feedback = gr.Markdown(elem_id="sg-feedback")
-        new_q.click(
-            new_question,
-            inputs=[pick, decks],
-            outputs=[question, practice_state, reply, feedback, decks],
-            api_visibility="private",
-        )
-        check.click(
-            grade_answer,
-            inputs=[practice_state, reply],
-            outputs=[feedback],
-            api_visibility="private",
-        )
-    with gr.Tab("防骗演练"):
-        steps_state, idx_state, answers_state = gr.State([]), gr.State(0), gr.State([])
-        start = gr.Button("开始演练", elem_id="sg-drill-start")
-        line_md = gr.Markdown(elem_id="sg-drill-line")
-        options = gr.Radio(choices=[], label="选一个做法", elem_id="sg-drill-options")
-        choose = gr.Button("就这么做", variant="primary", elem_id="sg-drill-choose")
-        drill_fb = gr.Markdown(elem_id="sg-drill-feedback")
-        nxt = gr.Button("下一句", elem_id="sg-drill-next")
-        outs = [steps_state, idx_state, answers_state, line_md, options, drill_fb]
-        start.click(drill_start, inputs=[pick], outputs=outs, api_visibility="private")
-        choose.click(
-            drill_choose,
-            inputs=[steps_state, idx_state, answers_state, options],
-            outputs=outs,
-            api_visibility="private",
-        )
-        nxt.click(
-            drill_next,
-            inputs=[steps_state, idx_state, answers_state],
-            outputs=outs,
-            api_visibility="private",
-        )
-    with gr.Tab("学期课程表"):
-        today = dt.date.today()
-        with gr.Row():
-            year = gr.Number(value=today.year, precision=0, label="开始年份", elem_id="sg-year")
-            month = gr.Number(
-                value=today.month, precision=0, minimum=1, maximum=12, label="开始月份",
-                elem_id="sg-month",
-            )  # fmt: skip
-            day = gr.Number(
-                value=9, precision=0, minimum=1, maximum=31, label="每月几号上课", elem_id="sg-day"
+        with gr.Tab("课堂教案"):
+            plan_pick = gr.Dropdown(
+                choices=choices,
+                value=None,
+                multiselect=True,
+                max_choices=2,
+                label="选一课或两课（按课程名和主题）",
+                elem_id="sg-plan-pick",
             )
-        plan_term = gr.Button("排课", variant="primary", elem_id="sg-make-term")
-        note = gr.Markdown(elem_id="sg-term-note")
-        table = gr.Dataframe(
-            headers=list(schedule.HEADERS),
-            datatype=["str", "str", "str"],
-            interactive=True,
-            label="十二堂课（日期、课题、课程编号都可以改）",
-            elem_id="sg-term",
-        )
-        export = gr.Button("导出课程表和日历", elem_id="sg-export-term")
-        term_page = gr.File(label="下载课程表（HTML，直接打印）")
-        term_ics = gr.File(label="下载日历文件（.ics，可导入手机日历）")
-        plan_term.click(
-            make_term,
-            inputs=[year, month, day],
-            outputs=[table, note],
-            api_visibility="private",
-        )
-        export.click(
-            export_term,
-            inputs=[table],
-            outputs=[term_page, term_ics, note],
-            api_visibility="private",
-        )
+            minutes = gr.Radio(["30", "45"], value="45", label="课时（分钟）", elem_id="sg-minutes")
+            make = gr.Button("生成教案和讲义", variant="primary", elem_id="sg-make-plan")
+            plan_md = gr.Markdown(elem_id="sg-plan")
+            plan_file = gr.File(label="下载教案（含讲义，浏览器里直接打印）", visible=False)
+            handout_file = gr.File(label="下载大字讲义（A4 一页，直接打印）", visible=False)
+            make.click(
+                make_plan,
+                inputs=[plan_pick, minutes],
+                outputs=[plan_md, plan_file, handout_file],
+                api_visibility="private",
+            )
+        with gr.Tab("模拟提问"):
+            practice_state, decks = gr.State(None), gr.State({})
+            new_q = gr.Button("出一道题", elem_id="sg-new-question")
+            question = gr.Markdown(elem_id="sg-question")
+            reply = gr.Textbox(label="您的回答（像对老人讲话一样）", lines=4, elem_id="sg-reply")
+            check = gr.Button("看看讲得怎么样", variant="primary", elem_id="sg-grade")
+            feedback = gr.Markdown(elem_id="sg-feedback")
+            new_q.click(
+                new_question,
+                inputs=[pick, decks],
+                outputs=[question, practice_state, reply, feedback, decks],
+                api_visibility="private",
+            )
+            check.click(
+                grade_answer,
+                inputs=[practice_state, reply],
+                outputs=[feedback],
+                api_visibility="private",
+            )
+        with gr.Tab("防骗演练"):
+            steps_state, idx_state, answers_state = gr.State([]), gr.State(0), gr.State([])
+            start = gr.Button("开始演练", elem_id="sg-drill-start")
+            line_md = gr.Markdown(elem_id="sg-drill-line")
+            options = gr.Radio(choices=[], label="选一个做法", elem_id="sg-drill-options")
+            choose = gr.Button("就这么做", variant="primary", elem_id="sg-drill-choose")
+            drill_fb = gr.Markdown(elem_id="sg-drill-feedback")
+            nxt = gr.Button("下一句", elem_id="sg-drill-next")
+            outs = [steps_state, idx_state, answers_state, line_md, options, drill_fb]
+            start.click(drill_start, inputs=[pick], outputs=outs, api_visibility="private")
+            choose.click(
+                drill_choose,
+                inputs=[steps_state, idx_state, answers_state, options],
+                outputs=outs,
+                api_visibility="private",
+            )
+            nxt.click(
+                drill_next,
+                inputs=[steps_state, idx_state, answers_state],
+                outputs=outs,
+                api_visibility="private",
+            )
+        with gr.Tab("学期课程表"):
+            today = dt.date.today()
+            with gr.Row():
+                year = gr.Number(value=today.year, precision=0, label="开始年份", elem_id="sg-year")
+                month = gr.Number(
+                    value=today.month, precision=0, minimum=1, maximum=12, label="开始月份",
+                    elem_id="sg-month",
+                )  # fmt: skip
+                day = gr.Number(
+                    value=9,
+                    precision=0,
+                    minimum=1,
+                    maximum=31,
+                    label="每月几号上课",
+                    elem_id="sg-day",
+                )
+            plan_term = gr.Button("排课", variant="primary", elem_id="sg-make-term")
+            note = gr.Markdown(elem_id="sg-term-note")
+            table = gr.Dataframe(
+                headers=list(schedule.HEADERS),
+                datatype=["str", "str", "str"],
+                interactive=True,
+                label="十二堂课（日期、课题、课程编号都可以改）",
+                elem_id="sg-term",
+            )
+            export = gr.Button("导出课程表和日历", elem_id="sg-export-term")
+            term_page = gr.File(label="下载课程表（HTML，直接打印）", visible=False)
+            term_ics = gr.File(label="下载日历文件（.ics，可导入手机日历）", visible=False)
+            plan_term.click(
+                make_term,
+                inputs=[year, month, day],
+                outputs=[table, note],
+                api_visibility="private",
+            )
+            export.click(
+                export_term,
+                inputs=[table],
+                outputs=[term_page, term_ics, note],
+                api_visibility="private",
+            )
     refresh.click(refresh_lessons, outputs=[plan_pick, pick], api_visibility="private")
     if demo is not None:
         # every page load reads the live index: a lesson published at the desk is listed
