@@ -77,6 +77,7 @@ title: {title}
 topic: {topic}
 updated: 2026-11-01
 aliases: [{alias}]
+verdict: {reminder}
 ---
 ## 一句话提醒
 {reminder}

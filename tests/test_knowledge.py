@@ -97,10 +97,10 @@ def test_markdown_front_matter_fields_and_sections(tiny_kb):
     assert police.updated == "2026-11-01"
     assert police.aliases == ("公安局打电话说我洗钱",)
     assert police.source_file == "tiny-police.md"
-    assert police.body_line == 8  # the line after the closing ---
+    assert police.body_line == 9  # the line after the closing ---
     assert police.section("一句话提醒") == "公安机关不会让您把钱转到安全账户。"
     faq = [s for s in police.sections if s.level == 3]
-    assert [(s.path, s.line) for s in faq] == [(("常见问题", "警察说我涉嫌洗钱是真的吗？"), 30)]
+    assert [(s.path, s.line) for s in faq] == [(("常见问题", "警察说我涉嫌洗钱是真的吗？"), 31)]
     assert {lesson.source_file for lesson in scan.lessons} == {f"{d}.md" for d in GOOD}
 
 
@@ -351,7 +351,7 @@ def test_warnings_do_not_count_as_errors(tiny_kb):
     found = {str(p) for p in scan.problems}
     assert any(m.startswith("old.doc:") and "unsupported" in m for m in found), found
     assert any(m.startswith("gone.meta.yaml:1: warning:") for m in found), found
-    assert any(m.startswith("few-sections.md:8: warning: missing section") for m in found), found
+    assert any(m.startswith("few-sections.md:9: warning: missing section") for m in found), found
     assert "few-sections" in {x.doc_id for x in scan.lessons}
 
 
