@@ -36,7 +36,8 @@ def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("senior")
     knowledge = tmp / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
-    with running_app(tmp, knowledge, BOT_RATE_LIMIT_PER_MINUTE="1000") as urls:
+    limits = {"BOT_RATE_LIMIT_PER_MINUTE": "1000", "BOT_RATE_LIMIT_PER_IP_PER_MINUTE": "100000"}
+    with running_app(tmp, knowledge, **limits) as urls:
         yield urls
 
 
