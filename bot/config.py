@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     rate_limit_per_ip_per_minute: int = Field(
         default=200, description="one address (a branch's router) across all its sessions"
     )
+    queue_per_ip: int = Field(
+        default=8, description="questions one address may have waiting in the queue at once"
+    )
     max_request_bytes: int = 256_000
     max_message_chars: int = 2_000
     upload_max_bytes: int = 5_000_000
@@ -92,6 +95,11 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def line_vectors_path(self) -> Path:
+        """The one cache of lesson-line vectors (line checker and reply line ranking share it)."""
+        return self.data_dir / "line-vectors.npz"
 
     @property
     def unanswered_path(self) -> Path:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -527,6 +528,11 @@ def _extract_binary(raw: bytes, suffix: str) -> str:
 
 # Sections whose items a reply may show one by one (and the index embeds one by one).
 LINE_SECTIONS = ("正确做法", "如果已经上当", "怎么识破")
+
+
+def line_key(text: str) -> str:
+    """A lesson line as the encoder reads it: NFKC, without list marks and end punctuation."""
+    return unicodedata.normalize("NFKC", text).strip(" -*•、，,。：:")
 
 
 def record_lines(record: LessonRecord) -> list[tuple[str, int, str]]:

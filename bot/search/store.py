@@ -37,15 +37,14 @@ from bot.errors import (
     is_disk_full,
 )
 from bot.knowledge.chunking import chunk_lesson
-from bot.knowledge.lessons import KnowledgeScan, LineCheck, record_lines, scan_knowledge
+from bot.knowledge.lessons import KnowledgeScan, LineCheck, line_key, record_lines, scan_knowledge
 from bot.records import Chunk, LessonRecord
 from bot.search.chroma import ChromaStore, disk_full, index_dir_aside
-from bot.search.embeddings import Encoder
+from bot.search.embeddings import Encoder, VectorCache
 from bot.search.generation import (
     FORMAT,
     Generation,
     read_generation,
-    read_lines,
     read_manifest,
     read_vectors,
     write_generation,
@@ -349,20 +348,13 @@ class IndexStore:
     def _line_vectors(
         self, records: list[LessonRecord], old: Generation | None
     ) -> tuple[list[str], np.ndarray]:
-        """One vector per lesson line (for choosing a reply's lines), reusing the old ones by text."""
+        """One vector per lesson line (for choosing a reply's lines), from the shared line cache."""
         texts = list(dict.fromkeys(t for r in records for _, _, t in record_lines(r)))
-        known: dict[str, np.ndarray] = {}
-        if old is not None:
-            old = read_lines(self.root, old)
-            if old.line_vectors is not None:
-                known = dict(zip(old.line_texts, old.line_vectors, strict=True))
-        todo = [t for t in texts if t not in known]
-        if todo:
-            fresh = self.embeddings.embed_documents_array(todo)
-            known.update(zip(todo, fresh, strict=True))
         if not texts:
             return [], np.zeros((0, 1), dtype=np.float32)
-        return texts, np.vstack([known[t] for t in texts]).astype(np.float32)
+        cache = VectorCache(self.settings.line_vectors_path, self.embeddings.name)
+        matrix = cache.vectors([line_key(t) for t in texts], self.embeddings.embed_documents_array)
+        return texts, matrix.astype(np.float32)
 
     def _embed(self, chunks: list[Chunk], todo: list[int], progress: Progress | None) -> np.ndarray:
         """Vectors of the chunks at positions todo, in batches, reporting progress."""
