@@ -53,14 +53,19 @@ _QUANTITY = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
+def _quantities(text: str) -> frozenset[str]:
+    return frozenset(_QUANTITY.findall(text))
+
+
 def contradicts(line: str, reading: Reading, question: str) -> bool:
     """True when the line speaks of another channel or other figures than the senior did."""
     if reading.channel == "text" and _CALL_ONLY.search(line) and "call" not in reading.codes:
         return True
     if reading.channel == "call" and _TEXT_ONLY.search(line) and not _TEXT_ONLY.search(question):
         return False  # a call can still send a link; keep it
-    asked = set(_QUANTITY.findall(question))
-    said = set(_QUANTITY.findall(line))
+    asked = _quantities(question)
+    said = _quantities(line)
     # An example's figures ("三天两晚九十九元") against the senior's own, different figures.
     return bool(asked and said and not (asked & said))
 
