@@ -1,8 +1,8 @@
 """The doors in front of Gradio's routes (ASGI middleware, before the queue).
 
 PublicGuard (the senior page and the staff room): only the allow-listed functions, a size cap,
-a rate limit per browser session with a higher per-IP ceiling, typed emergencies never limited,
-and "稍等" instead of Gradio's 503 when the queue is nearly full. DeskGuard (the content desk):
+a rate limit per browser session with a higher per-IP ceiling, a few queue places per address,
+typed emergencies never limited, and "稍等" instead of Gradio's 503 when the queue is nearly full. DeskGuard (the content desk):
 same-origin checks, a lockout after failed logins, sessions that expire, SameSite=Strict cookies.
 
 A refusal is HTTP 413/429/404/403 with JSON {"detail": <calm Chinese>, "kind": <kind>}; Gradio's
@@ -19,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,8 +49,16 @@ NOT_FOUND = "没有这个功能。"
 CROSS_SITE = "请从内容管理台的页面操作（跨站请求已拒绝）。"
 LOCKED = "密码错误次数太多，请 {minutes} 分钟后再试。"
 # A refused flood waits this long for its answer: no CPU is spent while it waits, and a client
-# asking again the moment it is refused would otherwise keep the event loop busy with refusals.
+# asking again the moment it is refused would otherwise keep the event loop (and the GIL the
+# answers need) busy with refusals. An address refused more than REFUSALS_BEFORE_SLOW times a
+# minute waits ten times as long: one senior refused now and then still hears back in a second.
 REFUSAL_DELAY_S = 1.0
+REFUSALS_BEFORE_SLOW = 30
+# Typed emergencies pass every limit up to these a minute (a senior in trouble types a few;
+# a flood that words every question as one does not get past them); beyond, an emergency is
+# counted like any question. The red button and the page's own card are never limited.
+EMERGENCIES_PER_SESSION = 10
+EMERGENCIES_PER_IP = 60
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Refusal:
     kind: str
     detail: str
     retry_after: int = 0
+    delay: bool = False  # answered after REFUSAL_DELAY_S: what a flood gets, again and again
 
 
 def trust_env(trusted_proxies: Collection[str]) -> None:
@@ -175,6 +184,7 @@ class PublicGuard:
         max_body_bytes: int = 256_000,
         max_message_chars: int = 2_000,
         busy_reserve: int = 16,
+        per_ip_waiting: int = 8,
         refusal_delay_s: float = REFUSAL_DELAY_S,
     ) -> None:
         self.app = app
@@ -185,7 +195,11 @@ class PublicGuard:
         self.max_body_bytes = max_body_bytes
         self.max_message_chars = max_message_chars
         self.busy_reserve = busy_reserve
+        self.per_ip_waiting = per_ip_waiting
         self.refusal_delay_s = refusal_delay_s
+        self._admitting: Counter[str] = Counter()  # passed the guard, not yet in Gradio's queue
+        self._refused = RateLimiter(REFUSALS_BEFORE_SLOW)
+        self._emergencies = SessionLimiter(EMERGENCIES_PER_SESSION, EMERGENCIES_PER_IP)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST":
@@ -205,12 +219,20 @@ class PublicGuard:
         body = await read_body(receive, self.max_body_bytes)
         if body is None:
             return await respond(send, Refusal(413, "too_long", TOO_LONG))
-        refusal = self.check(kind, name, body, client_ip(scope))
+        ip = client_ip(scope)
+        refusal = self.check(kind, name, body, ip)
         if refusal is not None:
-            if refusal.kind == "too_fast" and self.refusal_delay_s:
-                await asyncio.sleep(self.refusal_delay_s)
+            if refusal.delay and self.refusal_delay_s:
+                slow = not self._refused.allow(ip)
+                await asyncio.sleep(self.refusal_delay_s * (10 if slow else 1))
             return await respond(send, refusal)
-        await self.app(scope, replay(body, receive), send)
+        self._admitting[ip] += 1
+        try:
+            await self.app(scope, replay(body, receive), send)  # returns once the call is queued
+        finally:
+            self._admitting[ip] -= 1
+            if self._admitting[ip] <= 0:
+                del self._admitting[ip]
 
     def check(self, kind: str, name: str | None, body: bytes, ip: str) -> Refusal | None:
         """Why this call may not go on (None: it may)."""
@@ -232,12 +254,18 @@ class PublicGuard:
         texts = [d for d in data if isinstance(d, str)] if isinstance(data, list) else []
         if any(len(t) > self.max_message_chars for t in texts):
             return Refusal(413, "too_long", TOO_LONG)
-        if any(is_emergency(t) for t in texts) or _named(api_name, self.unlimited_api):
-            return None  # a typed emergency is never limited, and the last queue places are its
+        if _named(api_name, self.unlimited_api):
+            return None
         session = payload.get("session_hash")
         session = session[:64] if isinstance(session, str) and session else "-"
+        if any(is_emergency(t) for t in texts) and self._emergencies.allow(session, ip):
+            return None  # a typed emergency is not limited, and the last queue places are its
+        if kind != "run" and self._waiting(ip) >= self.per_ip_waiting:
+            # One address holds at most this many places in the queue, so whatever it sends,
+            # another client's question waits behind a few of its questions, not hundreds.
+            return Refusal(429, "busy", BUSY, retry_after=5, delay=True)
         if not self.limiter.allow(session, ip):
-            return Refusal(429, "too_fast", TOO_FAST, retry_after=60)
+            return Refusal(429, "too_fast", TOO_FAST, retry_after=60, delay=True)
         if kind != "run" and self._nearly_full():
             return Refusal(429, "busy", BUSY, retry_after=5)
         return None
@@ -250,6 +278,16 @@ class PublicGuard:
                 return None
             return fns.get(index)
         return next((f for f in fns.values() if f.api_name == name), None)
+
+    def _waiting(self, ip: str) -> int:
+        """Calls from this address waiting in Gradio's queue (or on their way into it)."""
+        queues = getattr(getattr(self.blocks, "_queue", None), "event_queue_per_concurrency_id", {})
+        waiting = self._admitting[ip]
+        for events in list(queues.values()):
+            for event in list(getattr(events, "queue", ())):
+                client = getattr(getattr(event, "request", None), "client", None)
+                waiting += getattr(client, "host", None) == ip
+        return waiting
 
     def _nearly_full(self) -> bool:
         queue = getattr(self.blocks, "_queue", None)
@@ -463,6 +501,7 @@ def public_middleware(
         limiter=limiter,
         max_body_bytes=settings.max_request_bytes,
         max_message_chars=settings.max_message_chars,
+        per_ip_waiting=settings.queue_per_ip,
     )
 
 
