@@ -79,9 +79,6 @@ class Settings(BaseSettings):
     queue_per_ip: int = Field(
         default=8, description="questions one address may have waiting in the queue at once"
     )
-    queue_per_ip: int = Field(
-        default=8, description="questions one address may have waiting in the queue at once"
-    )
     max_request_bytes: int = 256_000
     max_message_chars: int = 2_000
     upload_max_bytes: int = 5_000_000
