@@ -369,7 +369,10 @@ def chat(client: httpx.Client, url: str, question: str, session: str) -> str:
                 event = line[6:].strip()
             elif line.startswith("data:") and event in ("complete", "error"):
                 assert event == "complete", line
-                content = json.loads(line[5:])[0][-1]["content"]
+                update = json.loads(line[5:])[0]
+                if isinstance(update, dict):  # the senior page's /chat: {"text": ..., ...}
+                    return str(update.get("text", ""))
+                content = update[-1]["content"]  # a chatbot's history
                 if isinstance(content, list):
                     return "".join(p.get("text", "") for p in content)
                 return str(content)
