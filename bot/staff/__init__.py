@@ -1,1 +1,1 @@
-"""Staff tools: lecture rehearsal, evals and their report, the gap store, the content desk, uploads."""
+"""Staff tools: practice scoring, drills, class plans, the term schedule, evals, gaps, the desk."""

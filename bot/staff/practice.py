@@ -115,7 +115,8 @@ class Feedback:
             out.append("")
         n = len(self.points)
         out.append(f"**讲到的要点**（{len(self.covered)}/{n}）")
-        out += [f"- ✅ {p.point}" for p in self.points if p.credit >= 0.5] or ["- （还没有讲到）"]
+        made = [f"- ✅ {p.point}（您说的：“{p.by}”）" for p in self.points if p.credit >= 0.5]
+        out += made or ["- （还没有讲到）"]
         missed = [p.point for p in self.points if p.credit < 0.5]
         if missed:
             out += ["", "**还可以补充**", *[f"- ⬜ {m}" for m in missed]]
