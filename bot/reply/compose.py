@@ -54,6 +54,7 @@ VERDICTS = {
     "did_right": "您做得对。",
     "official": "这是官方的真提醒，请照着做。",
     "legit": "在银行柜台、官方App办的存款是正规业务，利率以网点公布的为准。",
+    "family": "自己或家人要用，一般没问题；陌生人叫您这样做、要钱要验证码，才是骗局。",
 }
 ASK_STAFF = "拿不准就到网点当面问，或打银行卡背面的官方客服电话。"
 INJECTION_REFUSED = "您消息里让我改规则的那部分，我不能照做。下面回答您的问题："
@@ -90,6 +91,47 @@ SERVICE_TOPICS = frozenset(
 _ATM = re.compile(r"取款机|ATM|atm|柜员机")
 _LEGIT_PLACE = re.compile(r"柜台|网点|营业厅|银行(?:里|的)?(?:工作人员|柜员|经理)|官方App|官方app")
 _SMALL_RATE = re.compile(r"(?<![\d.])(?:[0-3](?:\.\d+)?|4(?:\.0+)?)\s*(?:%|％|个点)|百分之[一二三]")
+_DEPOSIT = re.compile(r"定期|活期|存款|大额存单|国债|整存整取|零存整取")
+_RATE = re.compile(r"利率|利息|几个点|多少钱利")
+# What makes a use someone else's scheme: money, codes, prizes or returns named.
+_SCHEME = frozenset(
+    {
+        "transfer",
+        "amount",
+        "fee",
+        "code",
+        "password",
+        "card_number",
+        "safe_account",
+        "prize",
+        "high_return",
+        "loan",
+        "credit_repair",
+        "refund",
+        "face",
+        "id_card",
+        "police",
+    }
+)
+
+
+def is_plain_deposit(question: str) -> bool:
+    """A plain question about a bank deposit's rate (at the counter, not a 'high-yield' pitch)."""
+    deposit = _DEPOSIT.search(question) and _RATE.search(question)
+    small = _LEGIT_PLACE.search(question) and _SMALL_RATE.search(question)
+    return bool(deposit or small) and not _HIGH_PITCH.search(question)
+
+
+def _family_use(reading: Reading, suspicious: bool) -> bool:
+    """The senior or their family want to use something (a meeting app, a video call) for themselves."""
+    return (
+        "relative" in reading.codes
+        and not reading.codes & _SCHEME
+        and not suspicious
+        and reading.stage not in ("now", "done")
+    )
+
+
 _HIGH_PITCH = re.compile(r"稳赚|保本|高息|翻倍|返利|内部|原始股|日赚|拉人|养老项目|床位|老师")
 
 
@@ -195,9 +237,10 @@ def verdict_line(
     kind = reading.verdict_kind
     if kind in ("code", "did_right", "official"):
         return VERDICTS[kind]
-    plain_rate = _LEGIT_PLACE.search(question) and _SMALL_RATE.search(question)
-    if plain_rate and not _HIGH_PITCH.search(question):
+    if is_plain_deposit(question):
         return VERDICTS["legit"]  # a plain rate at the bank's own counter is no scam
+    if _family_use(reading, suspicious) and lesson.topic not in SERVICE_TOPICS:
+        return VERDICTS["family"]
     verdict = lesson.verdict.strip() if lesson.verdict else ""
     if lesson.topic in SERVICE_TOPICS and suspicious:
         return VERDICTS["scam"]  # a scam borrowing a genuine service's name
@@ -249,6 +292,8 @@ def compose(
         allowed = sections or prefer
         return _first(ok, (ln.text for ln in ranked(prefer) if ln.section in allowed), n)
 
+    if not emergency and scan is None and is_plain_deposit(question):
+        return _plain(VERDICTS["legit"], lesson)
     reminder = lesson.section("一句话提醒").strip()
     reminder = reminder if reminder and ok(reminder) else ""
     faq = _faq_for(lesson, passages, reading)

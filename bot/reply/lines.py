@@ -82,6 +82,22 @@ _STAGE_ACTS = {
 }
 
 
+_UI_STEPS = re.compile(r"→|点“|点击“|打开“|选“|进入“")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=8192)
+def _bigrams(text: str) -> frozenset[str]:
+    han = "".join(_HAN.findall(text))
+    return frozenset(han[i : i + 2] for i in range(len(han) - 1))
+
+
+def _overlap(question: str, line: str) -> float:
+    """Share of the line's two-character words the question also says (0–1)."""
+    said, asked = _bigrams(line), _bigrams(question)
+    return len(said & asked) / len(said) if said else 0.0
+
+
 def rank_lines(
     lines: Sequence[LessonLine],
     reading: Reading,
@@ -105,6 +121,9 @@ def rank_lines(
         acts = _STAGE_ACTS.get(reading.stage)
         if acts is not None and acts.search(line.text):
             score += 0.2
+        if reading.ask == "how_to" and _UI_STEPS.search(line.text):
+            score += 0.3  # "点“我”→“设置”…" answers "怎么设置"
+        score += 0.6 * _overlap(question, line.text)
         score -= 0.01 * line.position  # among equals, the lesson's own order
         scored.append((score, i, line))
     scored.sort(key=lambda t: (-t[0], t[1]))
