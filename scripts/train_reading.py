@@ -45,7 +45,10 @@ def _accuracy(rows: list[dict], model: R.ReadingModel | None, embed, margin: flo
                     reading = R.read_question(text, vec, model)
                 stage_ok += reading.stage == row["stage"]
                 ask_ok += reading.ask == row["ask"]
-            out[part] = {"stage": round(stage_ok / len(rows), 3), "ask": round(ask_ok / len(rows), 3)}
+            out[part] = {
+                "stage": round(stage_ok / len(rows), 3),
+                "ask": round(ask_ok / len(rows), 3),
+            }
         fired = [r for r in rows if R.rule_stage(r["text"]) is not None]
         out["rule_stage_coverage"] = round(len(fired) / len(rows), 3)
         out["rule_stage_precision"] = round(
