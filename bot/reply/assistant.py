@@ -575,7 +575,7 @@ def build_assistant(
     )
     retriever.search("预热")  # touch every path once, not on a senior's first question
     embeddings.clear_query_cache()
-    return Assistant(
+    assistant = Assistant(
         settings,
         embeddings,
         store,
@@ -585,6 +585,11 @@ def build_assistant(
         official=official,
         line_checker=line_checker,
     )
+    # The rule lexicons compile on first use: use them once here, not on a first question.
+    read_question("预热：他让我转账，验证码告诉他了吗")
+    if official is not None:
+        scan_message("【预热】http://example.cn 验证码", official)
+    return assistant
 
 
 def _load_official(settings: Settings) -> Official | None:
