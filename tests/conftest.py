@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from helpers import TINY, make_settings, write_lesson
@@ -46,3 +47,17 @@ def tiny_kb(tmp_path):
     for key in TINY:
         write_lesson(folder, key)
     return folder
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for every browser test (pages get their own contexts)."""
+    from helpers import CHROMIUM, CHROMIUM_ARGS, need
+
+    need(Path(CHROMIUM), "Debian chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

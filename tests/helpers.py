@@ -200,3 +200,33 @@ def running_app(tmp: Path, knowledge: Path, **env: str) -> Iterator[dict]:
             proc.kill()
             proc.wait(timeout=15)
         log.close()
+
+
+# ---------------------------------------------------------------- the browser tests
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def need(path: Path, what: str) -> None:
+    """Fail in CI, skip elsewhere, when a browser-test tool is not installed."""
+    import pytest
+
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is missing: `make browser` installs it")
+        pytest.skip(f"{what} is not installed (make browser)")
+
+
+def shot(pg, name: str) -> None:
+    """A full-page screenshot in artifacts/screenshots/ for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

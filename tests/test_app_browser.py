@@ -5,19 +5,15 @@ Screenshots of each page are saved under artifacts/screenshots/ for a person to 
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from helpers import KNOWLEDGE, ROOT, running_app
+from helpers import KNOWLEDGE, running_app, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "test-desk-pass-42"
 
 NEW_LESSON = """\
@@ -66,40 +62,12 @@ def app(tmp_path_factory):
         yield urls
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian chromium is missing: `make browser` installs it")
-        pytest.skip("Debian chromium is not installed (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1024, "height": 1366}, locale="zh-CN")
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def _shot(pg, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _open_chat(pg, app) -> None:
@@ -122,12 +90,12 @@ def _ask(pg, question: str) -> str:
 
 def test_question_gets_an_answer_with_its_source(app, page):
     _open_chat(page, app)
-    _shot(page, "01-senior-home")
+    shot(page, "01-senior-home")
     text = _ask(page, "有个人打电话说是公安局的 说我卡涉嫌洗钱 要我把钱转到安全账户")
     assert "来自课程：《" in text
     assert "安全账户" in text
     assert "🔊" in text
-    _shot(page, "02-senior-answer")
+    shot(page, "02-senior-answer")
 
 
 # The staff room (plan, practice, drill, term, axe, live lessons): test_staff_browser.py.
@@ -144,7 +112,7 @@ def _login(pg, url: str, password: str) -> None:
 def test_desk_refuses_without_password_and_works_with_it(app, page):
     page.goto(app["desk"] + "/")
     page.wait_for_selector("input[type=password]", timeout=30_000)
-    _shot(page, "08-desk-login")
+    shot(page, "08-desk-login")
     assert page.locator("text=重新索引").count() == 0  # nothing of the desk before login
     _login(page, app["desk"], "wrong-password")
     time.sleep(2)
@@ -153,7 +121,7 @@ def test_desk_refuses_without_password_and_works_with_it(app, page):
     _login(page, app["desk"], PASSWORD)
     page.wait_for_selector("text=重新索引", timeout=30_000)
     page.wait_for_selector("text=ai-face-swap-video-call.md", timeout=30_000)
-    _shot(page, "09-desk-lessons")
+    shot(page, "09-desk-lessons")
 
 
 def test_upload_then_reindex_makes_the_lesson_answerable(app, page, tmp_path):
@@ -169,7 +137,7 @@ def test_upload_then_reindex_makes_the_lesson_answerable(app, page, tmp_path):
     page.wait_for_selector("text=已加入", timeout=30_000)
     page.get_by_role("button", name="重新索引").click()
     page.wait_for_selector("text=索引完成", timeout=120_000)
-    _shot(page, "10-desk-after-reindex")
+    shot(page, "10-desk-after-reindex")
     assert (app["dir"] / "knowledge" / "gas-meter-visit.md").exists()
 
     chat = page.context.new_page()

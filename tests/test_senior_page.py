@@ -7,28 +7,16 @@ to artifacts/screenshots/senior-*.png for a person to look at.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from pathlib import Path
 
 import pytest
-from helpers import KNOWLEDGE, ROOT, running_app
+from helpers import AXE, KNOWLEDGE, need, running_app, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "artifacts" / "screenshots"
 VIEWPORTS = {"portrait": (768, 1024), "landscape": (1280, 800), "phone": (390, 844)}
 QUESTION = "有个人打电话说是公安局的 说我卡涉嫌洗钱 要我把钱转到安全账户"
 URL_SMS = "【医保局】您的医保卡已冻结，请点击 http://yibao-jiedong.example.com/a 填写银行卡解冻"
-
-
-def _need(path: Path, what: str) -> None:
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is missing: `make browser` installs it")
-        pytest.skip(f"{what} is not installed (make browser)")
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +27,6 @@ def app(tmp_path_factory):
     limits = {"BOT_RATE_LIMIT_PER_MINUTE": "1000", "BOT_RATE_LIMIT_PER_IP_PER_MINUTE": "100000"}
     with running_app(tmp, knowledge, **limits) as urls:
         yield urls
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _need(Path(CHROMIUM), "Debian chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
-        )  # fmt: skip
-        yield b
-        b.close()
 
 
 def _page(browser, app, viewport=(768, 1024), font: int | None = None, clock: bool = False):
@@ -75,11 +48,6 @@ def page(browser, app):
     pg = _page(browser, app)
     yield pg
     pg.context.close()
-
-
-def _shot(pg, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def _ask(pg, question: str) -> str:
@@ -138,7 +106,7 @@ MEASURE = """() => {
 
 
 def _axe(pg) -> list[dict]:
-    _need(AXE, "axe-core (npm)")
+    need(AXE, "axe-core (npm)")
     pg.add_script_tag(path=str(AXE))
     result = pg.evaluate(
         "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
@@ -172,7 +140,7 @@ def test_the_page_fits_reads_and_passes_axe(browser, app, where, font):
         assert m["newestStartInView"], "the start of the newest answer is scrolled away"
         assert not m["overlaps"], m["overlaps"]
         assert m["chatLabel"] == 0  # no floating "对话" label over the text
-        _shot(pg, f"senior-{where}-{font}px")
+        shot(pg, f"senior-{where}-{font}px")
         violations = _axe(pg)
         assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
     finally:
@@ -244,7 +212,7 @@ def test_the_emergency_card_is_its_own_message_with_call_buttons(page):
     text = card.inner_text()
     for must in ("冻结", "挂断", "保留"):
         assert must in text
-    _shot(page, "senior-emergency-card")
+    shot(page, "senior-emergency-card")
 
 
 def test_what_a_senior_pastes_stays_text_and_no_bubble_has_a_link(page):
@@ -268,7 +236,7 @@ def test_what_a_senior_pastes_stays_text_and_no_bubble_has_a_link(page):
     assert "http://yibao-jiedong.example.com/a" in marked.inner_text()  # shown, not a link
     assert marked.locator("mark").count() >= 2
     assert check.locator(".sg-reasons li").count() >= 2
-    _shot(page, "senior-pasted-link")
+    shot(page, "senior-pasted-link")
 
 
 def test_a_pasted_message_check_reads_at_36px_on_a_phone(browser, app):
@@ -281,7 +249,7 @@ def test_a_pasted_message_check_reads_at_36px_on_a_phone(browser, app):
         assert m["scrollX"] <= 0
         assert all(t[1] >= 20 for t in m["text"])
         assert all(t[2] >= 4.5 for t in m["text"]), [t for t in m["text"] if t[2] < 4.5][:5]
-        _shot(pg, "senior-phone-36px-message-check")
+        shot(pg, "senior-phone-36px-message-check")
     finally:
         pg.context.close()
 
@@ -356,7 +324,7 @@ def test_a_lost_connection_says_so_in_chinese_and_keeps_the_question(page):
     assert page.locator(".toast-wrap:visible").count() == 0
     page.get_by_role("button", name="我可能被骗了").click()
     assert page.locator("#sg-card").is_visible()
-    _shot(page, "senior-offline")
+    shot(page, "senior-offline")
 
 
 def test_a_refusal_at_the_door_is_said_calmly_and_the_question_kept(page):
@@ -420,7 +388,7 @@ def test_a_practice_round_of_five_completes_with_a_friendly_score(page):
         assert len(fb.inner_text()) > 15  # the reason
         seen_real += "这不是骗局" in fb.locator(".sg-verdict").inner_text()
         if i == 0:
-            _shot(page, "senior-quiz")
+            shot(page, "senior-quiz")
         page.locator(".sg-quiz-next").click()
     assert 1 <= seen_real <= 2  # genuine messages are mixed in
     score = page.locator(".sg-score").inner_text()
@@ -457,7 +425,7 @@ def test_an_idle_shared_tablet_asks_then_starts_fresh(browser, app):
         assert pg.locator("#sg-chat .sg-user").count() == 1  # kept
         pg.clock.run_for("05:10")
         assert pg.locator("#sg-idle").is_visible()
-        _shot(pg, "senior-idle")
+        shot(pg, "senior-idle")
         pg.clock.run_for("00:31")
         assert not pg.locator("#sg-idle").is_visible()
         assert pg.locator("#sg-chat .sg-user").count() == 0  # the next person sees nothing
@@ -519,6 +487,6 @@ def test_with_the_server_stopped_the_red_button_still_helps(browser, app):
         pg.wait_for_selector("#sg-offline:not([hidden])", timeout=15_000)
         assert pg.locator("#sg-box").input_value() == "我已经转了五万了"
         assert pg.locator("#sg-card").is_visible()
-        _shot(pg, "senior-server-stopped")
+        shot(pg, "senior-server-stopped")
     finally:
         pg.context.close()

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-from helpers import KNOWLEDGE, ROOT, running_app
+from helpers import AXE, KNOWLEDGE, need, running_app, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "test-desk-pass-42"
 PT_18 = 24.0  # CSS pixels: 18 pt x 96/72
-
-
-def _need(path: Path, what: str) -> None:
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is missing: `make browser` installs it")
-        pytest.skip(f"{what} is not installed (make browser)")
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +26,6 @@ def app(tmp_path_factory):
         yield urls
 
 
-@pytest.fixture(scope="module")
-def browser():
-    _need(Path(CHROMIUM), "Debian chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
@@ -58,13 +34,8 @@ def page(browser):
     context.close()
 
 
-def _shot(pg, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def _axe(pg) -> list[dict]:
-    _need(AXE, "axe-core (npm)")
+    need(AXE, "axe-core (npm)")
     pg.add_script_tag(path=str(AXE))
     result = pg.evaluate(
         "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
@@ -97,7 +68,7 @@ def test_plan_practice_drill_and_term_work_and_pass_axe(app, page):
     page.get_by_role("button", name="生成教案和讲义").click()
     page.wait_for_selector("text=开场先问大家", timeout=30_000)
     assert "第1–5分钟" in page.inner_text("#sg-plan")
-    _shot(page, "05-staff-plan")
+    shot(page, "05-staff-plan")
     _assert_no_violations(page, "plan")
 
     page.get_by_role("tab", name="模拟提问").click()
@@ -107,7 +78,7 @@ def test_plan_practice_drill_and_term_work_and_pass_axe(app, page):
     page.get_by_label("您的回答（像对老人讲话一样）").fill("不用挂断，直接转账给他就行。")
     page.get_by_role("button", name="看看讲得怎么样").click()
     page.wait_for_selector("text=不合格", timeout=20_000)
-    _shot(page, "06-staff-practice")
+    shot(page, "06-staff-practice")
     _assert_no_violations(page, "practice")
 
     page.get_by_role("tab", name="防骗演练").click()
@@ -120,7 +91,7 @@ def test_plan_practice_drill_and_term_work_and_pass_axe(app, page):
         page.get_by_role("button", name="下一句").click()
     page.wait_for_selector("text=演练结束", timeout=20_000)
     assert "/6 句做对了" in page.inner_text("#sg-drill-line")
-    _shot(page, "07-staff-drill")
+    shot(page, "07-staff-drill")
     _assert_no_violations(page, "drill")
 
     page.get_by_role("tab", name="学期课程表").click()
@@ -131,7 +102,7 @@ def test_plan_practice_drill_and_term_work_and_pass_axe(app, page):
         page.wait_for_selector("text=已导出12堂课", timeout=20_000)
         page.locator("a[download$='.ics']").first.click()
     assert ics.value.suggested_filename.endswith(".ics")
-    _shot(page, "08-staff-term")
+    shot(page, "08-staff-term")
     _assert_no_violations(page, "term")
 
 

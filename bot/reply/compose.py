@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.records import LessonRecord, Passage, Reading
 from bot.reply.checks import usable
+from bot.reply.cues import AT_STAKE
 from bot.reply.lines import LessonLine, lead_in, lesson_lines, rank_lines, sentences
 from bot.reply.reading import rule_ask
 
@@ -93,26 +94,10 @@ _LEGIT_PLACE = re.compile(r"柜台|网点|营业厅|银行(?:里|的)?(?:工作�
 _SMALL_RATE = re.compile(r"(?<![\d.])(?:[0-3](?:\.\d+)?|4(?:\.0+)?)\s*(?:%|％|个点)|百分之[一二三]")
 _DEPOSIT = re.compile(r"定期|活期|存款|大额存单|国债|整存整取|零存整取")
 _RATE = re.compile(r"利率|利息|几个点|多少钱利")
-# What makes a use someone else's scheme: money, codes, prizes or returns named.
-_SCHEME = frozenset(
-    {
-        "transfer",
-        "amount",
-        "fee",
-        "code",
-        "password",
-        "card_number",
-        "safe_account",
-        "prize",
-        "high_return",
-        "loan",
-        "credit_repair",
-        "refund",
-        "face",
-        "id_card",
-        "police",
-    }
-)
+# What makes a use someone else's scheme: money or codes at stake, prizes, returns, loans.
+_SCHEME = (AT_STAKE - {"screen_share", "meeting_app", "download"}) | {
+    "prize", "high_return", "loan", "credit_repair", "refund", "police",
+}  # fmt: skip
 
 
 def is_plain_deposit(question: str) -> bool:

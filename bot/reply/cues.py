@@ -103,3 +103,10 @@ def find_cues(text: str) -> tuple[Cue, ...]:
 def cue_codes(text: str) -> frozenset[str]:
     """The set of cue codes named in text."""
     return frozenset(c.code for c in find_cues(text))
+
+
+# What a senior can lose, named in a text: money, codes, card details, control of the phone.
+AT_STAKE: frozenset[str] = frozenset(
+    {"transfer", "amount", "fee", "code", "password", "card_number", "safe_account",
+     "screen_share", "meeting_app", "download", "face", "id_card"}
+)  # fmt: skip

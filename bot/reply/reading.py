@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.records import Reading, Span
 from bot.reply.classifier import ASKS, STAGES, ReadingModel
-from bot.reply.cues import cue_codes, find_cues
+from bot.reply.cues import AT_STAKE, cue_codes, find_cues
 from bot.reply.safety import emergency_evidence, is_injection, strip_injection
 
 # ---------------------------------------------------------------- rules
@@ -123,22 +123,7 @@ _PAYING_NOW = re.compile(
     r"(?:现在|马上|这就)(?:就)?去银行(?:取|转|汇)?|点了确认|还显示处理中|正在转我的钱|我只能交了|只好交了"
 )
 # A live scam with something to lose named: the card, not just the steps.
-_AT_STAKE = frozenset(
-    {
-        "transfer",
-        "amount",
-        "fee",
-        "code",
-        "password",
-        "card_number",
-        "safe_account",
-        "screen_share",
-        "meeting_app",
-        "download",
-        "face",
-        "id_card",
-    }
-)
+_AT_STAKE = AT_STAKE
 # Someone at home or an official installed it: "孙女给我装了工商银行的App" is not a takeover.
 _TRUSTED_HELPER = re.compile(
     r"(?:孙女|孙子|儿子|女儿|外孙|家里人|老伴|民警|警察|柜员|工作人员|大堂经理)[^，,。]{0,4}(?:给我|帮我)"

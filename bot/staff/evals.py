@@ -466,9 +466,14 @@ def run_set(
     else:
         rows = run_cases(assistant, cases, progress=progress)
         run = EvalRun(sets=[name], rows=rows, metrics=compute_metrics(rows))
+    return gated(run, name, limits)
+
+
+def gated(run: EvalRun, name: str, limits: dict[str, float] | None) -> EvalRun:
+    """The run with the gate's findings for this set (run.failures; empty = passed)."""
     failures = [f"{name}: {f}" for f in gate(run.metrics, limits or {})]
     if failures:
-        failing = [r.id for r in rows if not r.passed][:15]
+        failing = [r.id for r in run.rows if not r.passed][:15]
         failures.append(f"{name}: failing cases: {', '.join(failing)}")
     run.failures = failures
     return run

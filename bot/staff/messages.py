@@ -139,7 +139,7 @@ def run_message_cases(assistant, name: str, cases: list, limits: dict[str, float
     the set's metrics with evals/thresholds.json like any other set.
     """
     from bot.reply.official import FILENAME, load_official
-    from bot.staff.evals import EvalRun, Row, gate
+    from bot.staff.evals import EvalRun, Row, gated
 
     official = getattr(assistant, "official", None)
     if official is None:
@@ -172,10 +172,4 @@ def run_message_cases(assistant, name: str, cases: list, limits: dict[str, float
             )
         )
     metrics["genuine_not_high_rate"] = round(1 - float(metrics["genuine_high_rate"]), 4)
-    run = EvalRun(sets=[name], rows=rows, metrics=metrics)
-    failures = [f"{name}: {f}" for f in gate(run.metrics, limits or {})]
-    if failures:
-        failing = [r.id for r in rows if not r.passed][:15]
-        failures.append(f"{name}: failing cases: {', '.join(failing)}")
-    run.failures = failures
-    return run
+    return gated(EvalRun(sets=[name], rows=rows, metrics=metrics), name, limits)
