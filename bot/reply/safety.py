@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -171,8 +172,11 @@ def id_number_ok(number: str) -> bool:
     return bool(ric.calc_check_digit(number) == number[17].upper())  # it reads number[:17]
 
 
+@functools.lru_cache(maxsize=4096)
 def _kind_of(number: str) -> str | None:
     """The kind of personal data a number is by its checksum or shape (separators removed)."""
+    if len(number) not in _KIND_LENGTHS:
+        return None
     if len(number) == 18 and id_number_ok(number):
         return "id"
     if not number.isdigit():
@@ -240,6 +244,8 @@ def find_sensitive(text: str) -> list[Sensitive]:
 
 
 _NUMERAL_CHARS = frozenset("零〇一二三四五六七八九幺两")
+_LONGEST = 19  # digits of the longest number of a known kind (a card)
+_KIND_LENGTHS = frozenset({11, 13, 14, 15, 16, 17, 18, 19})  # phone, +86 phone, card, ID
 Group = tuple[int, int, str]  # start, end, digits (an ID's X kept)
 
 
@@ -258,8 +264,16 @@ def _partition(groups: list[Group]) -> tuple[list[tuple[str, int, int]], list[li
     rests: list[list[Group]] = [[]]
     i = 0
     while i < len(groups):
-        for j in range(len(groups), i, -1):
-            kind = _kind_of("".join(g[2] for g in groups[i:j]))
+        # Only as many groups as a number can have digits (a card has at most 19): a run of
+        # 50,000 single digits must not cost 50,000 squared joins.
+        digits, ends = "", []
+        for j in range(i, len(groups)):
+            digits += groups[j][2]
+            if len(digits) > _LONGEST:
+                break
+            ends.append((j + 1, digits))
+        for j, number in reversed(ends):
+            kind = _kind_of(number)
             if kind:
                 items.append((kind, groups[i][0], groups[j - 1][1]))
                 rests.append([])
