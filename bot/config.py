@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     collection_prefix: str = "silverguard"
 
+    vector_cache_dir: Path | None = Field(
+        default=None,
+        description="where embedded texts' vectors are cached by text; unset = the data dir",
+    )
+
     chunk_chars: int = 240
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
     rrf_k: int = 10
@@ -102,10 +107,10 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
-    @property
-    def line_vectors_path(self) -> Path:
-        """The one cache of lesson-line vectors (line checker and reply line ranking share it)."""
-        return self.data_dir / "line-vectors.npz"
+    def vector_cache(self, encoder: str) -> Path:
+        """The file of cached vectors (chunks and lesson lines, by their text) for one encoder."""
+        slug = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in encoder)
+        return (self.vector_cache_dir or self.data_dir) / f"vectors-{slug}.npz"
 
     @property
     def unanswered_path(self) -> Path:

@@ -13,11 +13,19 @@ from bot.config import apply_offline_env
 apply_offline_env()
 
 
+@pytest.fixture(scope="session")
+def vector_cache_dir(tmp_path_factory):
+    """One cache of embedded texts for the whole run: every fresh index of the same lessons
+    (there are many: each app the tests start builds its own) reuses the vectors."""
+    return tmp_path_factory.mktemp("vectors")
+
+
 @pytest.fixture(autouse=True)
-def _no_bot_env(monkeypatch):
+def _no_bot_env(monkeypatch, vector_cache_dir):
     for key in list(os.environ):
         if key.startswith("BOT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("BOT_VECTOR_CACHE_DIR", str(vector_cache_dir))
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +39,11 @@ def encoder():
 
 
 @pytest.fixture(scope="session")
-def shipped(tmp_path_factory, encoder):
+def shipped(tmp_path_factory, encoder, vector_cache_dir):
     """An Assistant over the shipped knowledge base, indexed once in a tmp dir."""
     from bot.reply.assistant import build_assistant
 
-    settings = make_settings(tmp_path_factory.mktemp("shipped"))
+    settings = make_settings(tmp_path_factory.mktemp("shipped"), vector_cache_dir=vector_cache_dir)
     return build_assistant(settings, embeddings=encoder)
 
 

@@ -211,7 +211,9 @@ def make_line_checker(
     def embed() -> Embed:
         return (embeddings or make_embeddings(settings)).embed_documents_array
 
-    cache = VectorCache(settings.line_vectors_path, model.encoder) if model is not None else None
+    cache = None
+    if model is not None:
+        cache = VectorCache(settings.vector_cache(model.encoder), model.encoder)
     return LineChecker(official, embed, model, cache)
 
 

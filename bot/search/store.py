@@ -352,21 +352,28 @@ class IndexStore:
         texts = list(dict.fromkeys(t for r in records for _, _, t in record_lines(r)))
         if not texts:
             return [], np.zeros((0, 1), dtype=np.float32)
-        cache = VectorCache(self.settings.line_vectors_path, self.embeddings.name)
+        cache = VectorCache(self.settings.vector_cache(self.embeddings.name), self.embeddings.name)
         matrix = cache.vectors([line_key(t) for t in texts], self.embeddings.embed_documents_array)
         return texts, matrix.astype(np.float32)
 
     def _embed(self, chunks: list[Chunk], todo: list[int], progress: Progress | None) -> np.ndarray:
-        """Vectors of the chunks at positions todo, in batches, reporting progress."""
-        parts = []
-        for begin in range(0, len(todo), 32):
-            idx = todo[begin : begin + 32]
-            parts.append(
-                self.embeddings.embed_documents_array([chunks[i].embed_text() for i in idx])
-            )
-            if progress:
-                progress(begin + len(idx), len(todo))
-        return np.vstack(parts) if parts else np.zeros((0, 1), dtype=np.float32)
+        """Vectors of the chunks at positions todo (from the cache, or embedded in batches)."""
+        if not todo:
+            return np.zeros((0, 1), dtype=np.float32)
+
+        def embed(texts: list[str]) -> np.ndarray:
+            parts = []
+            for begin in range(0, len(texts), 32):
+                parts.append(self.embeddings.embed_documents_array(texts[begin : begin + 32]))
+                if progress:
+                    progress(min(begin + 32, len(texts)), len(texts))
+            return np.vstack(parts)
+
+        cache = VectorCache(self.settings.vector_cache(self.embeddings.name), self.embeddings.name)
+        vectors = cache.vectors([chunks[i].embed_text() for i in todo], embed)
+        if progress:
+            progress(len(todo), len(todo))
+        return vectors
 
     def _collect_garbage(self, keep: set[str]) -> None:
         """Drop generations and collections other than the live and the previous one."""
