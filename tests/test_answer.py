@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from bot.reply import compose as A
+from bot.reply import templates as A
 from bot.reply.checks import advises_harm, sentences_of, unsafe_reason
+from bot.reply.compose import compose
 from bot.reply.reading import read_question
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -195,14 +196,14 @@ def test_the_composer_never_shows_a_lesson_line_that_advises_a_transfer(shipped)
     for question in ("详细说说安全账户", "钱转了", "安全账户", "安全账户是真的吗"):
         reading = read_question(question)
         emergency = reading.emergency
-        text = A.compose(question, reading, bad, [], emergency=emergency).text
+        text = compose(question, reading, bad, [], emergency=emergency).text
         assert "安全账户，由警察保管" not in text
         assert text.splitlines()[-1] == A.SOURCE_LINE.format(title=lesson.title)
     # the honest lines are all still there
     more = read_question("详细说说安全账户")
     assert (
-        A.compose("详细说说安全账户", more, bad, []).text
-        == A.compose("详细说说安全账户", more, lesson, []).text
+        compose("详细说说安全账户", more, bad, []).text
+        == compose("详细说说安全账户", more, lesson, []).text
     )
 
 

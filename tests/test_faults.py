@@ -31,8 +31,9 @@ from helpers import KNOWLEDGE, ROOT, TINY, make_settings, running_app, write_les
 
 from benchmarks.synthetic import write_corpus
 from bot.knowledge.lessons import scan_knowledge
-from bot.reply import compose as A
+from bot.reply import templates as A
 from bot.reply.assistant import build_assistant
+from bot.reply.compose import compose
 from bot.reply.safety import clean_input
 from bot.search.store import IndexStore
 
@@ -380,7 +381,7 @@ def test_a_failing_llm_endpoint_gives_the_grounded_answer_in_time(
     lesson = assistant.retriever.index.lessons[answer.sources[0].doc_id]
     safe = clean_input(POLICE_Q, settings.max_question_chars).text
     assert answer.sources[0].doc_id == "tiny-police"
-    assert answer.text == A.compose(safe, lesson, list(answer.passages), emergency=False)
+    assert answer.text == compose(safe, lesson, list(answer.passages), emergency=False)
 
 
 # ---------------------------------------------------------------- re-indexing while answering

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from test_safety import id_complete, luhn_complete
 
 from bot.records import Answer
-from bot.reply import compose as A
+from bot.reply import templates as A
 from bot.reply.safety import (
     HOTLINES,
     clean_input,

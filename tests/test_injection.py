@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from helpers import LESSON, TINY, make_settings
 
-from bot.reply import compose as A
+from bot.reply import templates as A
 from bot.reply.assistant import build_assistant
 from bot.reply.checks import advises_harm
 

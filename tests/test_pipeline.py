@@ -11,7 +11,7 @@ import pytest
 from helpers import make_settings
 
 from bot.records import Answer
-from bot.reply import compose as A
+from bot.reply import templates as A
 
 CARD = "6222021234567890003"  # Luhn-valid
 ID_NUMBER = "310104195203182679"  # valid check digit

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.reply import compose as C
+from bot.reply import templates as C
 from bot.reply.assistant import load_reading_model
 from bot.reply.classifier import ASKS, STAGES, fit_softmax
 from bot.reply.cues import find_cues

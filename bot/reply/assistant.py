@@ -21,17 +21,8 @@ from bot.records import Answer, LessonRecord, Passage, Question, Reading, Source
 from bot.reply.checks import sentences_of, unsafe_reason
 from bot.reply.classifier import ReadingModel
 from bot.reply.compose import (
-    PROMPT,
-    REDIRECT,
-    REFUSE,
-    SENSITIVE_NOTICE,
-    SOURCE_LINE,
-    SYSTEM_PROMPT,
-    TRUNCATED,
-    UNSURE,
     Composed,
     compose,
-    excerpts_block,
     head_lines,
     unsure_with_verdict,
 )
@@ -39,7 +30,7 @@ from bot.reply.cues import cue_codes
 from bot.reply.linecheck import LineChecker, make_line_checker
 from bot.reply.lines import lesson_lines
 from bot.reply.links import check_number
-from bot.reply.llm import make_chat_model
+from bot.reply.llm import SYSTEM_PROMPT, excerpts_block, make_chat_model
 from bot.reply.official import Official, check_official
 from bot.reply.reading import read_question
 from bot.reply.safety import (
@@ -49,6 +40,15 @@ from bot.reply.safety import (
     read_input,
 )
 from bot.reply.scan import scan_message
+from bot.reply.templates import (
+    PROMPT,
+    REDIRECT,
+    REFUSE,
+    SENSITIVE_NOTICE,
+    SOURCE_LINE,
+    TRUNCATED,
+    UNSURE,
+)
 from bot.search.embeddings import Encoder, make_embeddings
 from bot.search.live import open_live_index
 from bot.search.retrieve import Retriever, load_reranker

@@ -22,8 +22,8 @@ from bot.config import Settings
 from bot.errors import BotError
 from bot.knowledge.quiz import load_quiz
 from bot.reply.assistant import Assistant
-from bot.reply.compose import EMERGENCY_CARD
 from bot.reply.safety import is_emergency
+from bot.reply.templates import EMERGENCY_CARD
 from bot.staff.feedback import REASONS, record_feedback
 from bot.web.ratelimit import RateLimiter
 
