@@ -77,7 +77,7 @@ title: {title}
 topic: {topic}
 updated: 2026-11-01
 aliases: [{alias}]
-verdict: {reminder}
+verdict: {verdict}
 ---
 ## 一句话提醒
 {reminder}
@@ -146,6 +146,9 @@ TINY = {
         faq_a="不能给，银行不会向您要验证码。",
     ),
 }
+# Every tiny lesson has a reviewed verdict line; by default its one-line reminder.
+for _values in TINY.values():
+    _values.setdefault("verdict", _values["reminder"])
 
 
 def write_lesson(folder: Path, key: str, **changes) -> Path:

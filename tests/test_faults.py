@@ -7,6 +7,7 @@ Everything runs on 127.0.0.1 with bounded loops and timeouts; the processes are 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -33,8 +34,6 @@ from benchmarks.synthetic import write_corpus
 from bot.knowledge.lessons import scan_knowledge
 from bot.reply import templates as A
 from bot.reply.assistant import build_assistant
-from bot.reply.compose import compose
-from bot.reply.safety import clean_input
 from bot.search.store import IndexStore
 
 POLICE_Q = "有人打电话说是公安局的，说我的银行卡涉嫌洗钱，要我把钱转到安全账户"
@@ -378,10 +377,10 @@ def test_a_failing_llm_endpoint_gives_the_grounded_answer_in_time(
     assert broken_llm.requests == 1  # asked once, no retries
     assert answer.used_llm is False
     assert answer.kind == "answer"
-    lesson = assistant.retriever.index.lessons[answer.sources[0].doc_id]
-    safe = clean_input(POLICE_Q, settings.max_question_chars).text
     assert answer.sources[0].doc_id == "tiny-police"
-    assert answer.text == compose(safe, lesson, list(answer.passages), emergency=False)
+    # exactly the grounded composer's reply: the same assistant with no LLM configured
+    grounded = dataclasses.replace(assistant, chat_model=None).ask(POLICE_Q)
+    assert answer.text == grounded.text
 
 
 # ---------------------------------------------------------------- re-indexing while answering

@@ -202,7 +202,7 @@ class VectorCache:
             np.savez(
                 tmp,
                 keys=np.array(list(known)),
-                vectors=np.vstack(list(known.values())).astype(np.float16),
+                vectors=np.vstack(list(known.values())).astype(np.float32),
                 encoder=np.array(self.encoder),
             )
             tmp.replace(self.path)
