@@ -134,7 +134,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     result = scan_message(args.text, official)
     if args.json:
         flags = [f.to_json() for f in result.flags]
-        print(json.dumps({**result.to_json(), "flags": flags, "topic": ""}, ensure_ascii=False))
+        print(json.dumps({**result.to_json(), "flags": flags}, ensure_ascii=False))
         return 0
     print(f"风险：{result.risk_text}")
     for i, flag in enumerate(result.flags, 1):

@@ -363,3 +363,13 @@ def test_fuzz_quick(official, text):
 @settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_fuzz_10000_messages_spans_always_inside_the_text(official, text):
     _check_fuzzed(official, text)
+
+
+def test_a_message_is_given_the_course_topic_it_names(official):
+    assert (
+        scan_message("【ETC】您的ETC已失效，请点击 http://etc-xx.top 认证", official).topic
+        == "phishing-sms"
+    )
+    assert scan_message("征信修复，逾期记录三天洗白，先付定金", official).topic == "fake-loans"
+    assert scan_message("明天下午三点小区停水检修", official).topic == "utility-arrears"
+    assert scan_message("今天天气不错", official).topic == ""

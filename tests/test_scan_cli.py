@@ -37,7 +37,7 @@ def test_scan_text_json(scan):
     assert code == 0
     data = json.loads(out)
     assert data["risk"] == "high"
-    assert data["topic"] == ""
+    assert data["topic"] == "phishing-sms"
     for flag in data["flags"]:
         assert set(flag) == {"code", "label", "evidence", "start", "end", "explain"}
         assert SCAM[flag["start"] : flag["end"]] == flag["evidence"]

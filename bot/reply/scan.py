@@ -62,6 +62,7 @@ class ScanResult:
     domains_note: str = ""  # whose domain each link is, in plain words
     advice: str = ADVICE
     codes: frozenset[str] = field(default_factory=frozenset, compare=False, repr=False)
+    topic: str = ""  # the course topic the message is about, from what it names ("" if none)
 
     @property
     def risk_text(self) -> str:
@@ -99,6 +100,7 @@ class ScanResult:
             "numbers": [n.to_json() for n in self.numbers],
             "domains_note": self.domains_note,
             "advice": self.advice,
+            "topic": self.topic,
         }
 
 
@@ -221,7 +223,45 @@ def scan_message(text: str, official: Official) -> ScanResult:
         numbers=numbers,
         domains_note=_domains_note(links, org),
         codes=frozenset(ctx.flags),
+        topic=topic_of(frozenset(c.code for c in ctx.cues)),
     )
+
+
+# Cue -> course topic, most telling first: a message naming 征信 is about fake loans even when it
+# also names a bank; one naming a parcel and a refund is about fake customer service.
+_TOPIC_BY_CUE = (
+    ("credit_repair", "fake-loans"),
+    ("loan", "fake-loans"),
+    ("utility", "utility-arrears"),
+    ("safe_account", "fake-police"),
+    ("police", "fake-police"),
+    ("etc", "phishing-sms"),
+    ("medical_insurance", "social-security"),
+    ("social_security", "social-security"),
+    ("screen_share", "screen-sharing"),
+    ("meeting_app", "screen-sharing"),
+    ("parcel", "fake-customer-service"),
+    ("refund", "fake-customer-service"),
+    ("customer_service", "fake-customer-service"),
+    ("prize", "lottery-prize"),
+    ("new_number", "impersonate-relative"),
+    ("leader", "impersonate-relative"),
+    ("teacher", "impersonate-relative"),
+    ("classmate", "impersonate-relative"),
+    ("video_call", "ai-face-swap"),
+    ("voice", "ai-face-swap"),
+    ("high_return", "pension-investment"),
+    ("code", "verification-code"),
+    ("password", "verification-code"),
+    ("relative", "impersonate-relative"),
+    ("link", "phishing-sms"),
+    ("qr_code", "phishing-sms"),
+)
+
+
+def topic_of(codes: frozenset[str]) -> str:
+    """The course topic a message names most tellingly ("" when it names none of them)."""
+    return next((topic for code, topic in _TOPIC_BY_CUE if code in codes), "")
 
 
 def _sender(folded: str, official: Official) -> tuple[str, Organisation | None, tuple[int, int]]:

@@ -27,7 +27,7 @@ class ScannedLine:
     error: str = ""
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def to_json(self, topic: str = "") -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         """The line's output: {"id","risk","flags","topic"} or {"id"|"line","error"}."""
         key: dict[str, object] = {"id": self.id} if self.id is not None else {"line": self.line}
         if self.result is None:
@@ -36,7 +36,7 @@ class ScannedLine:
             **key,
             "risk": self.result.risk,
             "flags": [f.to_json() for f in self.result.flags],
-            "topic": topic,
+            "topic": self.result.topic,
         }
 
 
