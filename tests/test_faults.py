@@ -36,7 +36,7 @@ from bot.reply import templates as A
 from bot.reply.assistant import build_assistant
 from bot.search.store import IndexStore
 
-POLICE_Q = "有人打电话说是公安局的，说我的银行卡涉嫌洗钱，要我把钱转到安全账户"
+POLICE_Q = "有人打电话说是公安局的，说我的银行卡涉嫌洗钱，要我把钱转到安全账户，我该怎么办"
 TINY_IDS = {v["id"] for v in TINY.values()}
 POLICE_FILE = "fake-police-safe-account.md"
 REMINDER = "世上没有“安全账户”，叫您转钱查清白的都是骗子。"
@@ -224,7 +224,8 @@ def test_a_damaged_index_is_rebuilt_at_start_with_a_clear_message(
     assert served["generation"] != first.generation
     assert set(served["lessons"]) == TINY_IDS
     assert served["top"] == "tiny-police"
-    assert served["text"].endswith(A.SOURCE_LINE.format(title=TINY["police"]["title"]))
+    # the source line names the lesson (and a second one when a line of it was added)
+    assert f"《{TINY['police']['title']}》" in served["text"].splitlines()[-1]
 
     # `python -m bot search` on a freshly damaged folder works, or says why in one line.
     _damage(settings.index_dir, damage)
@@ -470,7 +471,13 @@ def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults-app")
     knowledge = tmp / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
-    env = {"BOT_ADMIN_PASSWORD": PASSWORD, "BOT_RATE_LIMIT_PER_MINUTE": "1000000"}
+    env = {
+        "BOT_ADMIN_PASSWORD": PASSWORD,
+        "BOT_RATE_LIMIT_PER_MINUTE": "1000000",
+        # every test client shares loopback: lift the per-address ceiling and queue share too
+        "BOT_RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
+        "BOT_QUEUE_PER_IP": "256",
+    }
     with running_app(tmp, knowledge, **env) as urls:
         yield urls
 

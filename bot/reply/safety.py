@@ -294,6 +294,17 @@ def _fallback(
     """Groups no checksum claimed: a long enough number is still somebody's card or ID."""
     if not rest:
         return has_id
+    # One long group is somebody's number whatever stands around it ("110，6222…").
+    long_groups = [g for g in rest if len(g[2]) >= 12]
+    for start, end, group in long_groups:
+        if len(group) in (15, 18) and not has_id:
+            add("id", start, end)
+            has_id = True
+        else:
+            add("card", start, end)
+    rest = [g for g in rest if len(g[2]) < 12]
+    if not rest:
+        return has_id
     digits = "".join(g[2] for g in rest)
     # Amounts listed with commas ("5000, 6000, 7000") are not a card: only plain groups count.
     if re.search(r"[,/\n、]", norm[rest[0][0] : rest[-1][1]]):
