@@ -32,7 +32,6 @@ from helpers import KNOWLEDGE, ROOT, TINY, make_settings, running_app, write_les
 
 from benchmarks.synthetic import write_corpus
 from bot.knowledge.lessons import scan_knowledge
-from bot.reply import templates as A
 from bot.reply.assistant import build_assistant
 from bot.search.store import IndexStore
 
