@@ -233,3 +233,26 @@ def shot(pg, name: str) -> None:
     """A full-page screenshot in artifacts/screenshots/ for a person to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def axe_violations(pg) -> list[dict]:
+    """axe-core's violations on the page (id, help, up to five nodes each)."""
+    need(AXE, "axe-core (npm)")
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
+    )
+    return list(result)
+
+
+@contextlib.contextmanager
+def running_shipped_app(tmp: Path, **env: str) -> Iterator[dict]:
+    """running_app over its own copy of the shipped knowledge folder."""
+    import shutil
+
+    knowledge = tmp / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    with running_app(tmp, knowledge, **env) as urls:
+        yield urls

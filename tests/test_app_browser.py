@@ -5,12 +5,11 @@ Screenshots of each page are saved under artifacts/screenshots/ for a person to 
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import httpx
 import pytest
-from helpers import KNOWLEDGE, running_app, shot
+from helpers import running_shipped_app, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -55,10 +54,8 @@ aliases: [燃气公司上门说燃气表要换]
 def app(tmp_path_factory):
     """python app.py on loopback, with its own copy of the knowledge folder and data dir."""
     tmp = tmp_path_factory.mktemp("app")
-    knowledge = tmp / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
     env = {"BOT_ADMIN_PASSWORD": PASSWORD, "BOT_RATE_LIMIT_PER_MINUTE": "1000"}
-    with running_app(tmp, knowledge, **env) as urls:
+    with running_shipped_app(tmp, **env) as urls:
         yield urls
 
 

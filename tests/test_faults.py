@@ -28,7 +28,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import KNOWLEDGE, ROOT, TINY, make_settings, running_app, write_lesson
+from helpers import (
+    KNOWLEDGE,
+    ROOT,
+    TINY,
+    make_settings,
+    running_app,
+    running_shipped_app,
+    write_lesson,
+)
 
 from benchmarks.synthetic import write_corpus
 from bot.knowledge.lessons import scan_knowledge
@@ -468,8 +476,6 @@ def chat(client: httpx.Client, url: str, question: str, session: str) -> str:
 def app(tmp_path_factory):
     """The app over a copy of the shipped lessons, with the desk and a limit no test reaches."""
     tmp = tmp_path_factory.mktemp("faults-app")
-    knowledge = tmp / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
     env = {
         "BOT_ADMIN_PASSWORD": PASSWORD,
         "BOT_RATE_LIMIT_PER_MINUTE": "1000000",
@@ -477,7 +483,7 @@ def app(tmp_path_factory):
         "BOT_RATE_LIMIT_PER_IP_PER_MINUTE": "1000000",
         "BOT_QUEUE_PER_IP": "256",
     }
-    with running_app(tmp, knowledge, **env) as urls:
+    with running_shipped_app(tmp, **env) as urls:
         yield urls
 
 

@@ -7,10 +7,9 @@ to artifacts/screenshots/senior-*.png for a person to look at.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from helpers import AXE, KNOWLEDGE, need, running_app, shot
+from helpers import axe_violations, running_shipped_app, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -22,10 +21,8 @@ URL_SMS = "【医保局】您的医保卡已冻结，请点击 http://yibao-jied
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("senior")
-    knowledge = tmp / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
     limits = {"BOT_RATE_LIMIT_PER_MINUTE": "1000", "BOT_RATE_LIMIT_PER_IP_PER_MINUTE": "100000"}
-    with running_app(tmp, knowledge, **limits) as urls:
+    with running_shipped_app(tmp, **limits) as urls:
         yield urls
 
 
@@ -105,20 +102,9 @@ MEASURE = """() => {
 }"""
 
 
-def _axe(pg) -> list[dict]:
-    need(AXE, "axe-core (npm)")
-    pg.add_script_tag(path=str(AXE))
-    result = pg.evaluate(
-        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-        " return r.violations.map(v => ({id: v.id, help: v.help,"
-        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
-    )
-    return list(result)
-
-
 @pytest.mark.parametrize("font", [20, 36])
 @pytest.mark.parametrize("where", list(VIEWPORTS))
-def test_the_page_fits_reads_and_passes_axe(browser, app, where, font):
+def test_the_page_fits_reads_and_passesaxe_violations(browser, app, where, font):
     pg = _page(browser, app, VIEWPORTS[where], font)
     try:
         assert (
@@ -141,7 +127,7 @@ def test_the_page_fits_reads_and_passes_axe(browser, app, where, font):
         assert not m["overlaps"], m["overlaps"]
         assert m["chatLabel"] == 0  # no floating "对话" label over the text
         shot(pg, f"senior-{where}-{font}px")
-        violations = _axe(pg)
+        violations = axe_violations(pg)
         assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
     finally:
         pg.context.close()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import AXE, KNOWLEDGE, need, running_app, shot
+from helpers import KNOWLEDGE, axe_violations, running_shipped_app, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -19,10 +18,8 @@ PT_18 = 24.0  # CSS pixels: 18 pt x 96/72
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("staff")
-    knowledge = tmp / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
     env = {"BOT_ADMIN_PASSWORD": PASSWORD, "BOT_RATE_LIMIT_PER_MINUTE": "1000"}
-    with running_app(tmp, knowledge, **env) as urls:
+    with running_shipped_app(tmp, **env) as urls:
         yield urls
 
 
@@ -32,17 +29,6 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
-
-
-def _axe(pg) -> list[dict]:
-    need(AXE, "axe-core (npm)")
-    pg.add_script_tag(path=str(AXE))
-    result = pg.evaluate(
-        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-        " return r.violations.map(v => ({id: v.id, help: v.help,"
-        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
-    )
-    return list(result)
 
 
 def _open(pg, app) -> None:
@@ -57,11 +43,11 @@ def _pick(pg, label: str, option: str) -> None:
 
 
 def _assert_no_violations(pg, where: str) -> None:
-    violations = _axe(pg)
+    violations = axe_violations(pg)
     assert violations == [], f"{where}: " + json.dumps(violations, ensure_ascii=False, indent=1)
 
 
-def test_plan_practice_drill_and_term_work_and_pass_axe(app, page):
+def test_plan_practice_drill_and_term_work_and_passaxe_violations(app, page):
     _open(page, app)
     _assert_no_violations(page, "staff room")
     _pick(page, "选一课或两课（按课程名和主题）", "安全账户")
